@@ -1,0 +1,9 @@
+// ag: tensors, differentiable ops, the reverse-mode engine, gradient checks and graph dumps.
+#pragma once
+
+#include <autograd/engine.hpp>
+#include <autograd/gradcheck.hpp>
+#include <autograd/graph.hpp>
+#include <autograd/ops.hpp>
+#include <autograd/registry.hpp>
+#include <autograd/tensor.hpp>

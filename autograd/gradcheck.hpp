@@ -1,0 +1,44 @@
+// Gradient verification: autograd against central finite differences, or against gradients
+// derived by hand. All checks run in float64; float32 inputs are converted, with a warning.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <autograd/tensor.hpp>
+
+namespace ag {
+
+struct GradcheckOptions {
+  double eps = 1e-6, atol = 1e-5, rtol = 1e-3;
+};
+
+// One row per checked input: where the analytic and reference gradients differ most.
+struct GradcheckEntry {
+  std::string input;             // the tensor's name, or "input i"
+  Shape shape;
+  std::vector<std::size_t> index;  // worst element (of the Jacobian: output index, then input index)
+  double analytic = 0, reference = 0, abs_error = 0, rel_error = 0;
+  bool ok = true;
+};
+
+struct GradcheckResult {
+  bool ok = true;
+  std::string what;                   // "gradcheck", "gradgradcheck", "compare_gradients"
+  std::string reference_name;         // "numeric" or "hand-derived"
+  std::vector<GradcheckEntry> entries;
+  std::vector<std::string> warnings;  // e.g. float32 inputs converted to float64
+  std::string report() const;         // a table a person can read
+  explicit operator bool() const { return ok; }
+};
+
+using Function = std::function<Tensor(const std::vector<Tensor>&)>;
+
+GradcheckResult gradcheck(Function f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
+GradcheckResult gradgradcheck(Function f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
+// Autograd's gradient of f (summed over its outputs) against gradients derived by hand.
+GradcheckResult compare_gradients(Function f, const std::vector<Tensor>& inputs,
+                                  const std::vector<Tensor>& hand_derived, GradcheckOptions = {});
+
+}  // namespace ag

@@ -1,0 +1,156 @@
+// Reductions: sums over any set of axes (the engine's unbroadcast runs through here) and
+// max/min along one axis. Float sums accumulate in blocks and carry the block totals in double.
+#include <cmath>
+#include <limits>
+
+#include <xsimd/xsimd.hpp>
+
+#include <autograd/kernels/kernels.hpp>
+#include <autograd/kernels/parallel.hpp>
+
+namespace ag::kernels {
+namespace {
+
+// Sum of a contiguous run: 4 vector accumulators per block, block totals in double.
+template <class T>
+double sum_run(const T* x, std::size_t n) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size, kBlock = 4096;
+  double total = 0;
+  for (std::size_t start = 0; start < n; start += kBlock) {
+    std::size_t end = std::min(n, start + kBlock), i = start;
+    B acc0(T(0)), acc1(T(0)), acc2(T(0)), acc3(T(0));
+    for (; i + 4 * W <= end; i += 4 * W) {
+      acc0 += B::load_unaligned(x + i);
+      acc1 += B::load_unaligned(x + i + W);
+      acc2 += B::load_unaligned(x + i + 2 * W);
+      acc3 += B::load_unaligned(x + i + 3 * W);
+    }
+    T block = xsimd::reduce_add((acc0 + acc1) + (acc2 + acc3));
+    for (; i < end; ++i) block += x[i];
+    total += static_cast<double>(block);
+  }
+  return total;
+}
+
+template <class T>
+void sum_typed(const T* x, const Shape& shape, const std::vector<bool>& reduce, T* out,
+               std::size_t out_n) {
+  // Coalesce neighbouring axes that are both reduced or both kept.
+  std::vector<std::size_t> dims;
+  std::vector<bool> red;
+  for (std::size_t k = 0; k < shape.size(); ++k) {
+    if (shape[k] == 1) continue;
+    if (!dims.empty() && red.back() == reduce[k]) {
+      dims.back() *= shape[k];
+    } else {
+      dims.push_back(shape[k]);
+      red.push_back(reduce[k]);
+    }
+  }
+  std::size_t n = 1;
+  for (std::size_t d : dims) n *= d;
+  if (dims.empty() || n == 0) {  // nothing to reduce over, or an empty input
+    for (std::size_t i = 0; i < out_n; ++i) out[i] = n ? x[i] : T(0);
+    return;
+  }
+  std::size_t inner = dims.back();
+  if (red.back()) {
+    // Each output is the sum of one contiguous run (plus, for patterns like {R, K, R},
+    // the runs of the outer reduced axes, handled by the generic loop below).
+    if (dims.size() == 1 || (dims.size() == 2 && !red[0])) {
+      std::size_t rows = n / inner;
+      parallel::for_range(rows, std::max<std::size_t>(1, parallel::kGrain / inner),
+                          [&](std::size_t b, std::size_t e) {
+                            for (std::size_t r = b; r < e; ++r)
+                              out[r] = static_cast<T>(sum_run(x + r * inner, inner));
+                          });
+      return;
+    }
+  } else if (dims.size() == 2) {
+    // {R, K}: out[k] = sum over r of x[r, k]. Columns split over threads, rows added as vectors.
+    std::size_t rows = dims[0];
+    parallel::for_range(inner, std::max<std::size_t>(64, parallel::kGrain / rows),
+                        [&](std::size_t b, std::size_t e) {
+                          for (std::size_t k = b; k < e; ++k) out[k] = T(0);
+                          for (std::size_t r = 0; r < rows; ++r) {
+                            const T* row = x + r * inner;
+                            for (std::size_t k = b; k < e; ++k) out[k] += row[k];
+                          }
+                        });
+    return;
+  }
+  // Generic: walk the input in order, mapping each run to its output offset.
+  std::size_t nd = dims.size();
+  std::vector<std::size_t> ostride(nd, 0);
+  std::size_t s = 1;
+  for (std::size_t k = nd; k-- > 0;)
+    if (!red[k]) {
+      ostride[k] = s;
+      s *= dims[k];
+    }
+  std::vector<double> acc(out_n, 0.0);
+  std::vector<std::size_t> idx(nd, 0);
+  for (std::size_t pos = 0; pos < n; pos += inner) {
+    std::size_t o = 0;
+    for (std::size_t k = 0; k + 1 < nd; ++k) o += idx[k] * ostride[k];
+    if (red.back()) {
+      acc[o] += sum_run(x + pos, inner);
+    } else {
+      for (std::size_t i = 0; i < inner; ++i) acc[o + i] += x[pos + i];
+    }
+    for (std::size_t k = nd - 1; k-- > 0;) {
+      if (++idx[k] < dims[k]) break;
+      idx[k] = 0;
+    }
+  }
+  for (std::size_t i = 0; i < out_n; ++i) out[i] = static_cast<T>(acc[i]);
+}
+
+template <class T>
+void max_typed(const T* x, std::size_t outer, std::size_t len, std::size_t inner, bool is_max,
+               T* values, std::int64_t* indices) {
+  parallel::for_range(outer * inner, std::max<std::size_t>(1, parallel::kGrain / len),
+                      [&](std::size_t b, std::size_t e) {
+                        for (std::size_t oi = b; oi < e; ++oi) {
+                          std::size_t o = oi / inner, i = oi % inner;
+                          const T* p = x + o * len * inner + i;
+                          T best = p[0];
+                          std::size_t arg = 0;
+                          for (std::size_t j = 1; j < len && !std::isnan(best); ++j) {
+                            T v = p[j * inner];
+                            if ((is_max ? v > best : v < best) || std::isnan(v)) {
+                              best = v;
+                              arg = j;
+                            }
+                          }
+                          if (values) values[oi] = best;
+                          if (indices) indices[oi] = static_cast<std::int64_t>(arg);
+                        }
+                      });
+}
+
+}  // namespace
+
+void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out) {
+  if (x.dtype() == float32)
+    sum_typed(x.data_ptr<float>(), x.shape(), reduce, out.data_ptr<float>(), out.numel());
+  else
+    sum_typed(x.data_ptr<double>(), x.shape(), reduce, out.data_ptr<double>(), out.numel());
+}
+
+void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, Tensor* indices) {
+  const Shape& s = x.shape();
+  std::size_t outer = 1, inner = 1, len = s[axis];
+  for (std::size_t k = 0; k < axis; ++k) outer *= s[k];
+  for (std::size_t k = axis + 1; k < s.size(); ++k) inner *= s[k];
+  std::int64_t* ip = indices ? indices->data_ptr<std::int64_t>() : nullptr;
+  if (x.dtype() == float32)
+    max_typed(x.data_ptr<float>(), outer, len, inner, is_max,
+              values ? values->data_ptr<float>() : nullptr, ip);
+  else
+    max_typed(x.data_ptr<double>(), outer, len, inner, is_max,
+              values ? values->data_ptr<double>() : nullptr, ip);
+}
+
+}  // namespace ag::kernels

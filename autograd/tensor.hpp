@@ -1,0 +1,156 @@
+// ag::Tensor: a cheap shared handle to an n-d array that may record the ops applied to it.
+// This header is free of xtensor on purpose: it is included by every user program.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ag {
+
+enum class Dtype : std::uint8_t { Float32, Float64, Int64 };
+inline constexpr Dtype float32 = Dtype::Float32;
+inline constexpr Dtype float64 = Dtype::Float64;
+inline constexpr Dtype int64 = Dtype::Int64;
+
+using Shape = std::vector<std::size_t>;
+using Axes = std::vector<std::ptrdiff_t>;  // negative axes count from the end
+
+// Every bad input ends here: the message names the op, the shapes, dtypes and tensor names.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+const char* dtype_name(Dtype);
+std::size_t dtype_size(Dtype);
+bool is_floating(Dtype);
+std::string shape_str(const Shape&);  // "{3, 4}"
+
+struct TensorImpl;  // autograd/detail/impl.hpp
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  Dtype dtype() const;
+  const Shape& shape() const;
+  std::size_t dim() const;
+  std::size_t numel() const;
+  std::size_t size(std::ptrdiff_t axis) const;
+
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool on = true);  // leaves of a float dtype only
+  bool is_leaf() const;
+  Tensor grad() const;  // undefined until a backward reaches this leaf
+  void zero_grad();     // drops the accumulated gradient
+  void backward(const Tensor& grad_output = {}, bool retain_graph = false,
+                bool create_graph = false) const;
+
+  Tensor detach() const;  // shares data, records nothing
+  Tensor clone() const;   // copies data, differentiable
+  Tensor to(Dtype) const; // differentiable between float dtypes
+
+  const std::string& name() const;
+  Tensor& set_name(std::string);
+  double item() const;
+  std::vector<double> to_vector() const;
+  std::string str() const;  // values, shape and dtype, for printing
+
+  // Raw, contiguous row-major data. T must match dtype(): float, double or int64_t.
+  template <class T> T* data_ptr();
+  template <class T> const T* data_ptr() const;
+
+  // In-place updates (optimizers, initialisers). They bump the version counter, so a graph
+  // that saved this tensor refuses to run backward with the changed values. On a leaf that
+  // requires grad they are allowed only under NoGradGuard.
+  Tensor& add_(const Tensor& other, double alpha = 1);
+  Tensor& sub_(const Tensor& other) { return add_(other, -1); }
+  Tensor& mul_(const Tensor& other);
+  Tensor& add_(double value);
+  Tensor& mul_(double value);
+  Tensor& copy_(const Tensor& src);  // same shape; converts dtype
+  Tensor& fill_(double value);
+  Tensor& zero_() { return fill_(0); }
+  std::uint64_t version() const;
+  void bump_version();  // after writing through data_ptr()
+
+  // Methods mirroring the free functions of ops.hpp that take a Tensor first.
+  Tensor add(const Tensor& o) const;
+  Tensor sub(const Tensor& o) const;
+  Tensor mul(const Tensor& o) const;
+  Tensor div(const Tensor& o) const;
+  Tensor neg() const;
+  Tensor pow(double p) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor tanh() const;
+  Tensor sigmoid() const;
+  Tensor relu() const;
+  Tensor leaky_relu(double slope = 0.01) const;
+  Tensor softplus() const;
+  Tensor clamp(double lo, double hi) const;
+  Tensor maximum(const Tensor& o) const;
+  Tensor minimum(const Tensor& o) const;
+  Tensor step() const;
+  Tensor sum() const;
+  Tensor sum(const Axes& axes, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const Axes& axes, bool keepdim = false) const;
+  Tensor max(std::ptrdiff_t axis, bool keepdim = false) const;
+  Tensor min(std::ptrdiff_t axis, bool keepdim = false) const;
+  Tensor logsumexp(std::ptrdiff_t axis, bool keepdim = false) const;
+  Tensor argmax(std::ptrdiff_t axis) const;
+  Tensor matmul(const Tensor& o) const;
+  Tensor t() const;
+  Tensor transpose(std::ptrdiff_t a0, std::ptrdiff_t a1) const;
+  Tensor reshape(const Shape& s) const;
+  Tensor flatten() const;
+  Tensor squeeze(std::ptrdiff_t axis) const;
+  Tensor unsqueeze(std::ptrdiff_t axis) const;
+  Tensor broadcast_to(const Shape& s) const;
+  Tensor slice(std::ptrdiff_t axis, std::size_t start, std::size_t stop) const;
+  Tensor index_select(std::ptrdiff_t axis, const std::vector<std::size_t>& index) const;
+  Tensor softmax(std::ptrdiff_t axis) const;
+  Tensor log_softmax(std::ptrdiff_t axis) const;
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Creation. Floating values are rounded to the dtype; int64 truncates toward zero.
+Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype = float32);
+Tensor tensor(std::initializer_list<double> values);                              // 1-D
+Tensor tensor(std::initializer_list<std::initializer_list<double>> rows);         // 2-D
+Tensor scalar(double value, Dtype dtype = float32);
+Tensor zeros(Shape shape, Dtype dtype = float32);
+Tensor ones(Shape shape, Dtype dtype = float32);
+Tensor full(Shape shape, double value, Dtype dtype = float32);
+Tensor empty(Shape shape, Dtype dtype = float32);  // uninitialised
+Tensor arange(double start, double stop, double step = 1, Dtype dtype = float32);
+Tensor eye(std::size_t n, Dtype dtype = float32);
+Tensor rand(Shape shape, Dtype dtype = float32);   // uniform [0, 1), global generator
+Tensor randn(Shape shape, Dtype dtype = float32);  // standard normal, global generator
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+
+// The global generator (a 64-bit Mersenne twister) behind rand, randn, init and shuffling.
+void manual_seed(std::uint64_t seed);
+std::uint64_t random_u64();
+double random_uniform();  // [0, 1)
+double random_normal();
+
+}  // namespace ag
