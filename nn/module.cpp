@@ -1,0 +1,133 @@
+#include <nn/module.hpp>
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <typeinfo>
+
+#include <autograd/detail/impl.hpp>
+#include <autograd/engine.hpp>
+
+namespace ag::nn {
+
+namespace {
+
+void check_name(const std::string& what, const std::string& owner, const std::string& name) {
+  if (name.empty() || name.find('.') != std::string::npos)
+    throw Error(what + ": name '" + name + "' in " + owner +
+                " must be non-empty and contain no '.' (dots join nested names)");
+}
+
+}  // namespace
+
+Tensor Module::forward(const Tensor&) {
+  throw Error("Module::forward: " + type_name() + " does not define forward()");
+}
+
+Tensor Module::operator()(const Tensor& x) {
+  ScopeGuard guard(scope_name_.empty() ? type_name() : scope_name_ + " (" + type_name() + ")");
+  return forward(x);
+}
+
+std::string Module::type_name() const {
+  const char* mangled = typeid(*this).name();
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : mangled;
+  std::free(demangled);
+  // "ns::Net" -> "Net"; template arguments (rare here) are kept whole.
+  const auto angle = name.find('<');
+  const auto colon = name.rfind("::", angle);
+  if (colon != std::string::npos) name = name.substr(colon + 2);
+  return name;
+}
+
+Tensor Module::register_parameter(std::string name, Tensor t) {
+  check_name("register_parameter", type_name(), name);
+  if (!t.defined())
+    throw Error("register_parameter: tensor '" + name + "' in " + type_name() + " is undefined");
+  if (!is_floating(t.dtype()))
+    throw Error("register_parameter: '" + name + "' in " + type_name() + " has dtype " +
+                dtype_name(t.dtype()) + "; parameters must be float32 or float64");
+  if (!t.is_leaf())
+    throw Error("register_parameter: '" + name + "' in " + type_name() +
+                " is the result of an op; register a leaf (use detach())");
+  for (const auto& p : params_)
+    if (p.first == name)
+      throw Error("register_parameter: " + type_name() + " already has a parameter '" + name + "'");
+  if (!t.requires_grad()) t.requires_grad_(true);
+  if (t.name().empty()) t.set_name(name);
+  params_.emplace_back(std::move(name), t);
+  return t;
+}
+
+void Module::register_child(std::string name, std::shared_ptr<Module> module) {
+  check_name("register_module", type_name(), name);
+  if (!module) throw Error("register_module: module '" + name + "' in " + type_name() + " is null");
+  if (module.get() == this) throw Error("register_module: " + type_name() + " cannot contain itself");
+  for (const auto& c : children_)
+    if (c.first == name)
+      throw Error("register_module: " + type_name() + " already has a child '" + name + "'");
+  module->scope_name_ = name;
+  children_.emplace_back(std::move(name), std::move(module));
+}
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
+                     std::vector<const void*>& seen) const {
+  for (const auto& [name, t] : params_) {
+    const void* key = t.impl();
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+    seen.push_back(key);
+    out.emplace_back(prefix + name, t);
+  }
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, seen);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  std::vector<const void*> seen;
+  collect("", out, seen);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+std::size_t Module::num_parameters() const {
+  std::size_t n = 0;
+  for (const auto& t : parameters()) n += t.numel();
+  return n;
+}
+
+void Module::zero_grad() {
+  for (auto& t : parameters()) t.zero_grad();
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& c : children_) c.second->train(on);
+}
+
+void Module::to(Dtype dtype) {
+  if (!is_floating(dtype))
+    throw Error(std::string("Module::to: parameters must stay floating point, got ") + dtype_name(dtype));
+  NoGradGuard no_grad;
+  for (auto& t : parameters()) {
+    t.zero_grad();
+    if (t.dtype() == dtype) continue;
+    // Swap the storage under the existing handle, as PyTorch's Module.to swaps param.data:
+    // every holder of this parameter sees the converted values.
+    Tensor converted = t.detach().to(dtype);
+    TensorImpl* impl = t.impl();
+    impl->storage = converted.impl()->storage;
+    impl->dtype = dtype;
+    t.bump_version();
+  }
+}
+
+}  // namespace ag::nn
