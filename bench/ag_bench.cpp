@@ -1,0 +1,407 @@
+// ag's side of the issue-5 benchmarks. torch_bench.cpp runs the same workloads on LibTorch;
+// bench/run.sh runs both alternately and prints the ratios. Groups (--only):
+//   mlp       784-100-10 sigmoid MLP, cross-entropy, SGD: training samples/s at batch 1, 32, 256
+//   mlp_relu  784-256-256-10 ReLU MLP at batch 256
+//   ops       per-op overhead: a chain of 10,000 elementwise ops, forward / backward / no-grad
+//   matmul    1024x1024 matmul forward and backward in GFLOP/s, and a raw cblas_sgemm
+//   sigx      y = sigmoid(x) * x + x on 10M floats, ns per element
+//   hand      autograd against hand-written backprop of the mlp workload (ag only)
+//   par       large elementwise ops and a reduction against raw TBB loops (ag only; scaling)
+#include <cblas.h>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
+#include <autograd/autograd.hpp>
+#include <nn/nn.hpp>
+#include <optim/optim.hpp>
+
+#include "bench_common.hpp"
+
+namespace {
+
+using bench::Options;
+using bench::Reporter;
+namespace F = ag::nn::functional;
+
+const std::vector<std::string> kGroups = {"mlp", "mlp_relu", "ops", "matmul", "sigx", "hand", "par"};
+
+// MNIST-shaped random data, cut into batches once so that slicing is not timed.
+struct Batches {
+  std::vector<ag::Tensor> inputs;  // float32 {batch, 784} in [0, 1)
+  std::vector<ag::Tensor> labels;  // int64 {batch}
+};
+
+Batches make_batches(std::size_t batch) {
+  Batches b;
+  std::size_t count = bench::kSamples / batch;
+  for (std::size_t i = 0; i < count; ++i) {
+    b.inputs.push_back(ag::rand({batch, bench::kMnistFeatures}));
+    std::vector<double> labels(batch);
+    for (auto& l : labels) l = static_cast<double>(ag::random_u64() % bench::kClasses);
+    b.labels.push_back(ag::tensor(labels, {batch}, ag::int64));
+  }
+  return b;
+}
+
+// Seconds per training step of `model` (SGD, cross-entropy), cycling through the batches.
+double train_step_seconds(const Options& o, const std::shared_ptr<ag::nn::Sequential>& model,
+                          const Batches& data) {
+  ag::optim::SGD opt(model->parameters(), ag::optim::SGDOptions{bench::kLr});
+  std::size_t next = 0;
+  return bench::seconds_per_call(o, [&] {
+    std::size_t i = next++ % data.inputs.size();
+    opt.zero_grad();
+    ag::Tensor loss = F::cross_entropy((*model)(data.inputs[i]), data.labels[i]);
+    loss.backward();
+    opt.step();
+  });
+}
+
+void run_mlp(const Options& o, const Reporter& report) {
+  for (std::size_t batch : {1, 32, 256}) {
+    Batches data = make_batches(batch);
+    auto model = ag::nn::mlp({bench::kMnistFeatures, 100, bench::kClasses}, "sigmoid");
+    double s = train_step_seconds(o, model, data);
+    report("mlp_b" + std::to_string(batch), "samples_per_s", double(batch) / s);
+  }
+}
+
+void run_mlp_relu(const Options& o, const Reporter& report) {
+  Batches data = make_batches(256);
+  auto model = ag::nn::mlp({bench::kMnistFeatures, 256, 256, bench::kClasses}, "relu");
+  report("mlp_relu_b256", "samples_per_s", 256.0 / train_step_seconds(o, model, data));
+}
+
+// Workload 3: kChainOps elementwise ops cycling through add, mul (both with a leaf that requires
+// grad) and tanh, which keeps the values bounded. Forward, backward and the release of the
+// graph are timed separately, per op.
+void run_ops(const Options& o, const Reporter& report) {
+  for (std::size_t n : {std::size_t(1), std::size_t(1000)}) {
+    ag::Tensor x = ag::full({n}, 0.5);
+    ag::Tensor b = ag::full({n}, 0.001);
+    ag::Tensor c = ag::full({n}, 0.999);
+    x.requires_grad_();
+    b.requires_grad_();
+    c.requires_grad_();
+    ag::Tensor seed = ag::ones({n});
+    auto chain = [&] {
+      ag::Tensor y = x;
+      for (std::size_t i = 0; i < bench::kChainOps; ++i) {
+        switch (i % 3) {
+          case 0: y = y + b; break;
+          case 1: y = y * c; break;
+          default: y = ag::tanh(y); break;
+        }
+      }
+      return y;
+    };
+    std::vector<double> fwd, bwd, release, nograd;
+    const double per_op = 1e6 / double(bench::kChainOps);  // seconds per chain -> µs per op
+    for (int r = 0; r < o.reps + 1; ++r) {  // the first round warms up and is dropped
+      x.zero_grad();
+      b.zero_grad();
+      c.zero_grad();
+      auto t0 = bench::Clock::now();
+      ag::Tensor y = chain();
+      double tf = bench::seconds_since(t0);
+      t0 = bench::Clock::now();
+      y.backward(seed);
+      double tb = bench::seconds_since(t0);
+      t0 = bench::Clock::now();
+      y = ag::Tensor();
+      double tr = bench::seconds_since(t0);
+      double tn;
+      {
+        ag::NoGradGuard guard;
+        t0 = bench::Clock::now();
+        ag::Tensor z = chain();
+        tn = bench::seconds_since(t0);
+      }
+      if (r == 0) continue;
+      fwd.push_back(tf * per_op);
+      bwd.push_back(tb * per_op);
+      release.push_back(tr * per_op);
+      nograd.push_back(tn * per_op);
+    }
+    std::string w = "ops" + std::to_string(n);
+    report(w + "_fwd", "us_per_op", bench::median(fwd));
+    report(w + "_bwd", "us_per_op", bench::median(bwd));
+    report(w + "_release", "us_per_op", bench::median(release));
+    report(w + "_nograd", "us_per_op", bench::median(nograd));
+  }
+}
+
+void run_matmul(const Options& o, const Reporter& report) {
+  const std::size_t n = bench::kMatmulN;
+  const double flops = 2.0 * double(n) * double(n) * double(n);
+  ag::Tensor a = ag::randn({n, n});
+  ag::Tensor b = ag::randn({n, n});
+  ag::Tensor g = ag::randn({n, n});
+  a.requires_grad_();
+  b.requires_grad_();
+  ag::Tensor c;
+  double tf = bench::seconds_per_call(o, [&] { c = ag::matmul(a, b); });
+  double tb = bench::seconds_with_setup(
+      o,
+      [&] {
+        a.zero_grad();
+        b.zero_grad();
+        c = ag::matmul(a, b);
+      },
+      [&] { c.backward(g); });
+  report("matmul_fwd", "gflop_per_s", flops / tf * 1e-9);
+  report("matmul_bwd", "gflop_per_s", 2 * flops / tb * 1e-9);
+  report("matmul_fwdbwd", "gflop_per_s", 3 * flops / (tf + tb) * 1e-9);
+
+  // The reference: one raw sgemm on the same thread count (ag::set_num_threads set OpenBLAS's).
+  std::vector<float> ra(n * n, 0.5f), rb(n * n, 0.25f), rc(n * n);
+  double ts = bench::seconds_per_call(o, [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(n), int(n), 1.0f,
+                ra.data(), int(n), rb.data(), int(n), 0.0f, rc.data(), int(n));
+  });
+  report("cblas_sgemm", "gflop_per_s", flops / ts * 1e-9);
+}
+
+// Workload 5: y = sigmoid(x) * x + x, forward and backward, per element.
+void run_sigx(const Options& o, const Reporter& report) {
+  const std::size_t n = bench::kSigxElements;
+  ag::Tensor x = ag::randn({n});
+  x.requires_grad_();
+  ag::Tensor seed = ag::ones({n});
+  ag::Tensor y;
+  auto f = [&] { y = ag::sigmoid(x) * x + x; };
+  double tf = bench::seconds_per_call(o, f);
+  double tb = bench::seconds_with_setup(
+      o,
+      [&] {
+        x.zero_grad();
+        f();
+      },
+      [&] { y.backward(seed); });
+  y = ag::Tensor();
+  report("sigx_fwd", "ns_per_elem", tf / double(n) * 1e9);
+  report("sigx_bwd", "ns_per_elem", tb / double(n) * 1e9);
+  report("sigx_fwdbwd", "ns_per_elem", (tf + tb) / double(n) * 1e9);
+}
+
+// Workload 6: the mlp workload's training step written out by hand, twice: with ag's ops under
+// NoGradGuard (the same kernels as autograd, no graph), and with raw cblas and loops.
+struct HandMlp {
+  static constexpr std::size_t kIn = bench::kMnistFeatures, kHidden = 100, kOut = bench::kClasses;
+  ag::Tensor w1, b1, w2, b2;  // plain tensors: nothing requires grad
+  HandMlp()
+      : w1(ag::randn({kHidden, kIn}) * 0.05), b1(ag::zeros({kHidden})),
+        w2(ag::randn({kOut, kHidden}) * 0.1), b2(ag::zeros({kOut})) {}
+
+  void step(const ag::Tensor& x, const ag::Tensor& labels) {
+    ag::NoGradGuard guard;
+    const double inv_batch = 1.0 / double(x.size(0));
+    ag::Tensor h = ag::sigmoid(ag::linear(x, w1, b1));
+    ag::Tensor log_p = ag::log_softmax(ag::linear(h, w2, b2), 1);
+    ag::Tensor loss = -ag::mean(ag::gather(log_p, 1, ag::unsqueeze(labels, 1)));
+    // d loss / d logits = (softmax - one_hot) / batch; then back through both layers.
+    ag::Tensor d2 = (ag::exp(log_p) - ag::one_hot(labels, kOut)) * inv_batch;
+    ag::Tensor dw2 = ag::matmul(ag::t(d2), h);
+    ag::Tensor db2 = ag::sum(d2, {0});
+    ag::Tensor dz1 = ag::matmul(d2, w2) * h * (1.0 - h);
+    ag::Tensor dw1 = ag::matmul(ag::t(dz1), x);
+    ag::Tensor db1 = ag::sum(dz1, {0});
+    w1.add_(dw1, -bench::kLr);
+    b1.add_(db1, -bench::kLr);
+    w2.add_(dw2, -bench::kLr);
+    b2.add_(db2, -bench::kLr);
+  }
+};
+
+// The same step on plain buffers: what a careful C++ programmer writes without a library.
+struct RawMlp {
+  static constexpr int kIn = int(bench::kMnistFeatures), kHidden = 100, kOut = int(bench::kClasses);
+  std::vector<float> w1, b1, w2, b2, h, p, dz1, dw1, db1, dw2, db2;
+  explicit RawMlp(int batch)
+      : w1(std::size_t(kHidden) * kIn), b1(kHidden, 0.f), w2(std::size_t(kOut) * kHidden),
+        b2(kOut, 0.f), h(std::size_t(batch) * kHidden), p(std::size_t(batch) * kOut),
+        dz1(std::size_t(batch) * kHidden), dw1(w1.size()), db1(kHidden), dw2(w2.size()),
+        db2(kOut) {
+    for (auto& v : w1) v = float(ag::random_normal() * 0.05);
+    for (auto& v : w2) v = float(ag::random_normal() * 0.1);
+  }
+
+  // out {batch, n} = in {batch, k} w^T + bias
+  static void affine(int batch, int n, int k, const float* in, const float* w, const float* bias,
+                     float* out) {
+    for (int i = 0; i < batch; ++i) std::copy(bias, bias + n, out + std::size_t(i) * n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, n, k, 1.f, in, k, w, k, 1.f, out,
+                n);
+  }
+  static void column_sums(int batch, int n, const float* d, float* out) {
+    std::fill(out, out + n, 0.f);
+    for (int i = 0; i < batch; ++i)
+      for (int j = 0; j < n; ++j) out[j] += d[std::size_t(i) * n + j];
+  }
+  static void sgd(std::vector<float>& w, const std::vector<float>& dw) {
+    const float lr = float(bench::kLr);
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] -= lr * dw[i];
+  }
+
+  float step(const ag::Tensor& xt, const ag::Tensor& labels_t) {
+    const int batch = int(xt.size(0));
+    const float* x = xt.data_ptr<float>();
+    const std::int64_t* labels = labels_t.data_ptr<std::int64_t>();
+    affine(batch, kHidden, kIn, x, w1.data(), b1.data(), h.data());
+    for (float& v : h) v = 1.f / (1.f + std::exp(-v));
+    affine(batch, kOut, kHidden, h.data(), w2.data(), b2.data(), p.data());
+    // Softmax rows in place, the loss, then p becomes d loss / d logits.
+    float loss = 0;
+    const float inv_batch = 1.f / float(batch);
+    for (int i = 0; i < batch; ++i) {
+      float* row = p.data() + std::size_t(i) * kOut;
+      float mx = *std::max_element(row, row + kOut), total = 0;
+      for (int j = 0; j < kOut; ++j) total += (row[j] = std::exp(row[j] - mx));
+      for (int j = 0; j < kOut; ++j) row[j] /= total;
+      loss -= std::log(row[labels[i]]) * inv_batch;
+      row[labels[i]] -= 1.f;
+      for (int j = 0; j < kOut; ++j) row[j] *= inv_batch;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kOut, kHidden, batch, 1.f, p.data(),
+                kOut, h.data(), kHidden, 0.f, dw2.data(), kHidden);
+    column_sums(batch, kOut, p.data(), db2.data());
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, kHidden, kOut, 1.f, p.data(),
+                kOut, w2.data(), kHidden, 0.f, dz1.data(), kHidden);
+    for (std::size_t i = 0; i < dz1.size(); ++i) dz1[i] *= h[i] * (1.f - h[i]);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kHidden, kIn, batch, 1.f, dz1.data(),
+                kHidden, x, kIn, 0.f, dw1.data(), kIn);
+    column_sums(batch, kHidden, dz1.data(), db1.data());
+    sgd(w1, dw1);
+    sgd(b1, db1);
+    sgd(w2, dw2);
+    sgd(b2, db2);
+    return loss;
+  }
+};
+
+void run_hand(const Options& o, const Reporter& report) {
+  for (std::size_t batch : {1, 32}) {
+    Batches data = make_batches(batch);
+    auto model = ag::nn::mlp({bench::kMnistFeatures, 100, bench::kClasses}, "sigmoid");
+    ag::optim::SGD opt(model->parameters(), ag::optim::SGDOptions{bench::kLr});
+    HandMlp hand;
+    RawMlp raw(static_cast<int>(batch));
+    std::size_t next_auto = 0, next_hand = 0, next_raw = 0;
+    auto auto_step = [&] {
+      std::size_t i = next_auto++ % data.inputs.size();
+      opt.zero_grad();
+      F::cross_entropy((*model)(data.inputs[i]), data.labels[i]).backward();
+      opt.step();
+    };
+    auto hand_step = [&] {
+      std::size_t i = next_hand++ % data.inputs.size();
+      hand.step(data.inputs[i], data.labels[i]);
+    };
+    volatile float sink = 0;  // keeps the raw loss computed
+    auto raw_step = [&] {
+      std::size_t i = next_raw++ % data.inputs.size();
+      sink = raw.step(data.inputs[i], data.labels[i]);
+    };
+    // Alternate the three within each repetition, so that a burst of load on this shared
+    // machine hits all of them alike; the ratios are taken per repetition.
+    Options one = o;
+    one.reps = 1;
+    std::vector<double> ta, th, tr, a_over_h, a_over_r;
+    for (int r = 0; r < o.reps; ++r) {
+      double sa = bench::seconds_per_call(one, auto_step);
+      double sh = bench::seconds_per_call(one, hand_step);
+      double sr = bench::seconds_per_call(one, raw_step);
+      ta.push_back(sa);
+      th.push_back(sh);
+      tr.push_back(sr);
+      a_over_h.push_back(sa / sh);
+      a_over_r.push_back(sa / sr);
+    }
+    (void)sink;
+    std::string b = "_b" + std::to_string(batch);
+    report("auto" + b, "samples_per_s", double(batch) / bench::median(ta));
+    report("hand" + b, "samples_per_s", double(batch) / bench::median(th));
+    report("raw" + b, "samples_per_s", double(batch) / bench::median(tr));
+    report("auto_over_hand" + b, "time_ratio", bench::median(a_over_h));
+    report("auto_over_raw" + b, "time_ratio", bench::median(a_over_r));
+  }
+}
+
+// Scaling: ag's elementwise ops and full reduction on 16M floats against raw TBB loops over
+// the same data at the same thread count (bench/run.sh --scaling walks 1..nproc threads).
+template <class Body>
+void raw_parallel(std::size_t n, Body&& body) {
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1 << 15),
+                    [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); },
+                    tbb::static_partitioner());
+}
+
+void run_par(const Options& o, const Reporter& report) {
+  const std::size_t n = bench::kParElements;
+  ag::NoGradGuard guard;
+  ag::Tensor x = ag::rand({n});
+  ag::Tensor y = ag::rand({n});
+  ag::Tensor z;
+  const double ns = 1e9 / double(n);
+  report("par_add_ag", "ns_per_elem", bench::seconds_per_call(o, [&] { z = x + y; }) * ns);
+  report("par_sigmoid_ag", "ns_per_elem",
+         bench::seconds_per_call(o, [&] { z = ag::sigmoid(x); }) * ns);
+  volatile double total = 0;
+  report("par_sum_ag", "ns_per_elem",
+         bench::seconds_per_call(o, [&] { total = ag::sum(x).item(); }) * ns);
+
+  const float* xp = x.data_ptr<float>();
+  const float* yp = y.data_ptr<float>();
+  std::vector<float> out(n);
+  float* op = out.data();
+  report("par_add_raw", "ns_per_elem", bench::seconds_per_call(o, [&] {
+           raw_parallel(n, [&](std::size_t b, std::size_t e) {
+             for (std::size_t i = b; i < e; ++i) op[i] = xp[i] + yp[i];
+           });
+         }) * ns);
+  report("par_sigmoid_raw", "ns_per_elem", bench::seconds_per_call(o, [&] {
+           raw_parallel(n, [&](std::size_t b, std::size_t e) {
+             for (std::size_t i = b; i < e; ++i) op[i] = 1.f / (1.f + std::exp(-xp[i]));
+           });
+         }) * ns);
+  report("par_sum_raw", "ns_per_elem", bench::seconds_per_call(o, [&] {
+           total = tbb::parallel_reduce(
+               tbb::blocked_range<std::size_t>(0, n, 1 << 15), 0.0,
+               [&](const tbb::blocked_range<std::size_t>& r, double acc) {
+                 // Eight float lanes the compiler can vectorise, folded into a double per chunk.
+                 float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+                 std::size_t i = r.begin();
+                 for (; i + 8 <= r.end(); i += 8)
+                   for (int k = 0; k < 8; ++k) lane[k] += xp[i + k];
+                 for (; i < r.end(); ++i) lane[0] += xp[i];
+                 for (float v : lane) acc += v;
+                 return acc;
+               },
+               [](double a, double b) { return a + b; }, tbb::static_partitioner());
+         }) * ns);
+  (void)total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = bench::parse_options(argc, argv, kGroups);
+  ag::set_num_threads(o.threads);
+  ag::manual_seed(42);
+  Reporter report{"ag", o.threads};
+  try {
+    if (bench::selected(o, "mlp")) run_mlp(o, report);
+    if (bench::selected(o, "mlp_relu")) run_mlp_relu(o, report);
+    if (bench::selected(o, "ops")) run_ops(o, report);
+    if (bench::selected(o, "matmul")) run_matmul(o, report);
+    if (bench::selected(o, "sigx")) run_sigx(o, report);
+    if (bench::selected(o, "hand")) run_hand(o, report);
+    if (bench::selected(o, "par")) run_par(o, report);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ag_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds ag_bench (and torch_bench where libtorch-dev is installed) in Release under build-bench/,
+# runs them alternately -- ag, LibTorch, ag, LibTorch -- for several rounds at each thread count,
+# and prints the medians, the ag/LibTorch ratios and issue 5's targets (bench/aggregate.py).
+#
+#   bench/run.sh                      # 5 rounds at 1 and 2 threads, every group
+#   bench/run.sh --rounds 7 --only mlp,ops
+#   bench/run.sh --scaling            # group 'par' at 1, 2, 4, ... nproc threads, ag only
+#
+# Options: --rounds N (default 5), --threads "1 2", --reps R and --min-time S (passed to the
+# programs), --only g1,g2 (groups), --out DIR (raw log and table; default build-bench/results),
+# --no-build. Environment: BUILD_DIR (default <repo>/build-bench), JOBS (default 2), Torch_DIR.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+rounds=5
+threads="1 2"
+reps=5
+min_time=0.2
+only=""
+out=""
+scaling=0
+do_build=1
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=${2:?}; shift 2 ;;
+    --threads) threads=${2:?}; shift 2 ;;
+    --reps) reps=${2:?}; shift 2 ;;
+    --min-time) min_time=${2:?}; shift 2 ;;
+    --only) only=${2:?}; shift 2 ;;
+    --out) out=${2:?}; shift 2 ;;
+    --scaling) scaling=1; shift ;;
+    --no-build) do_build=0; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+[ "$rounds" -ge 1 ] 2>/dev/null || die "--rounds needs a positive number"
+out=${out:-$build/results}
+mkdir -p "$out"
+
+if [ "$do_build" = 1 ]; then
+  cmake_args=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DAG_BUILD_BENCH=ON
+              -DAG_BUILD_TESTS=OFF -DAG_BUILD_EXAMPLES=OFF)
+  [ -n "${Torch_DIR:-}" ] && cmake_args+=("-DTorch_DIR=$Torch_DIR")
+  cmake "${cmake_args[@]}" >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
+  grep '^-- bench:' "$out/configure.log" || true
+  targets=(ag_bench)
+  if cmake --build "$build" --target help | grep -q 'torch_bench'; then targets+=(torch_bench); fi
+  cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]}"
+fi
+
+ag="$build/bench/ag_bench"
+torch="$build/bench/torch_bench"
+[ -x "$ag" ] || die "$ag was not built"
+have_torch=0
+[ -x "$torch" ] && have_torch=1
+[ "$have_torch" = 1 ] || echo "run.sh: no torch_bench (libtorch-dev not found): ag only" >&2
+
+# LibTorch has no 'hand' or 'par' group: pass it only the groups it knows.
+torch_groups="mlp,mlp_relu,ops,matmul,sigx"
+if [ -n "$only" ]; then
+  torch_only=$(python3 -c 'import sys; a=sys.argv[1].split(","); b=sys.argv[2].split(","); print(",".join(g for g in a if g in b))' "$only" "$torch_groups")
+else
+  torch_only=$torch_groups
+fi
+
+if [ "$scaling" = 1 ]; then
+  n=$(nproc)
+  threads=""
+  t=1
+  while [ "$t" -lt "$n" ]; do threads="$threads $t"; t=$((t * 2)); done
+  threads="$threads $n"
+  only=par
+  have_torch=0
+fi
+
+raw="$out/raw.txt"
+: >"$raw"
+{
+  echo "# $(date -u '+%Y-%m-%d %H:%M UTC') $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
+  echo "# rounds=$rounds threads='$threads' reps=$reps min_time=$min_time only='${only:-all}'"
+} | tee -a "$raw"
+
+common=(--reps "$reps" --min-time "$min_time")
+for r in $(seq "$rounds"); do
+  for t in $threads; do
+    echo "round $r/$rounds, $t thread(s), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    "$ag" --threads "$t" "${common[@]}" ${only:+--only "$only"} | sed "s/^/round=$r /" >>"$raw"
+    if [ "$have_torch" = 1 ] && [ -n "$torch_only" ]; then
+      "$torch" --threads "$t" "${common[@]}" --only "$torch_only" | sed "s/^/round=$r /" >>"$raw"
+    fi
+  done
+done
+
+if [ "$scaling" = 1 ]; then
+  python3 "$root/bench/aggregate.py" --scaling "$raw" | tee "$out/table.md"
+else
+  python3 "$root/bench/aggregate.py" "$raw" | tee "$out/table.md"
+fi
+echo "raw log: $raw; table: $out/table.md" >&2
