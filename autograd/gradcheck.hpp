@@ -18,7 +18,8 @@ struct GradcheckOptions {
 struct GradcheckEntry {
   std::string input;             // the tensor's name, or "input i"
   Shape shape;
-  std::vector<std::size_t> index;  // worst element (of the Jacobian: output index, then input index)
+  std::vector<std::size_t> index;  // the input element where the gradients differ most
+  std::size_t output_index = 0;    // and the (flat) output element whose derivative it is
   double analytic = 0, reference = 0, abs_error = 0, rel_error = 0;
   bool ok = true;
 };

@@ -12,12 +12,19 @@ struct DotOptions {
   bool values = true;
   bool grads = true;
   std::size_t max_elements = 6;  // beyond this a tensor is summarised (shape, min/max/norm)
+  int precision = 4;             // significant digits of the numbers shown
 };
 
+// Deterministic: the same graph gives the same text (ids follow a walk from the root, never
+// pointers). Parameters, constants, intermediates and ops are styled apart; tensors recorded
+// inside an nn::Module are grouped in a cluster labelled with the module's path.
 std::string to_dot(const Tensor& root, DotOptions = {});
-// ".dot" writes DOT text; ".svg" and ".png" render through Graphviz's `dot`.
+// ".dot" writes DOT text; ".svg" and ".png" render through Graphviz's `dot` (found in PATH).
 void save_graph(const Tensor& root, const std::string& path, DotOptions = {});
-// After backward: each op in backward order, its local derivative rule and the numbers.
-std::string chain_rule_trace(const Tensor& root);
+// After backward: each op in backward order, its local derivative rule and the numbers
+// multiplied out; where a gradient arrives along several paths, the sum. Uses max_elements and
+// precision of the options. Backward without retain_graph frees what some rules read; those
+// steps then show their totals only.
+std::string chain_rule_trace(const Tensor& root, DotOptions = {});
 
 }  // namespace ag

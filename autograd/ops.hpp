@@ -101,6 +101,12 @@ Tensor le(const Tensor& a, double b);
 Tensor sign(const Tensor& x);  // -1, 0 or 1; not differentiable
 // one_hot: float {N, classes} from int64 labels {N}.
 Tensor one_hot(const Tensor& labels, std::size_t classes, Dtype dtype = float32);
+// Fused backward ops of sigmoid and tanh, from the saved result y: g * y * (1 - y), g * (1 - y^2).
+// First-class ops so that their own gradients (second order) exist.
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y);
+Tensor tanh_backward(const Tensor& g, const Tensor& y);
+// op(a) op(b), op = transpose where the flag is set; 2-D or batched 3-D. What matmul's backward uses.
+Tensor matmul_flags(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b);
 // linear(x, w, b) = x w^T + b as one GEMM; b may be undefined.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 

@@ -44,7 +44,7 @@ struct Node : std::enable_shared_from_this<Node> {
   const OpInfo* op = nullptr;
   std::vector<Tensor> inputs;
   std::vector<std::uint64_t> input_versions;  // when op->saves_inputs
-  Tensor result;                              // detached alias of the output, when op->saves_result
+  Tensor result;                              // detached alias of the output (backward and dumps)
   std::uint64_t result_version = 0;
   Tensor saved;                               // one more saved tensor (an index), if any
   Shape out_shape;
@@ -62,7 +62,8 @@ struct Node : std::enable_shared_from_this<Node> {
   std::uint64_t seq = 0;                      // creation order: deterministic dumps
   Tensor grad;     // the gradient that reached this node in the last backward (detached): dumps
   bool released = false;  // saved tensors freed by a backward without retain_graph
-  std::size_t topo = 0;   // engine scratch
+  std::size_t topo = 0;   // engine scratch: index in the current backward's node list
+  std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
 
   ~Node();
   bool needs_grad(std::size_t i) const;

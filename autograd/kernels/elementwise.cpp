@@ -14,7 +14,10 @@ namespace ag::kernels {
 namespace {
 
 template <class T> T select(bool c, T a, T b) { return c ? a : b; }
-template <class V, class S> V lit(S v) { return V(static_cast<std::conditional_t<std::is_arithmetic_v<V>, V, typename V::value_type>>(v)); }
+// lit<V>(c): the constant c as a scalar of V's element type, or as a broadcast batch.
+template <class V> struct scalar_of { using type = V; };
+template <class T, class A> struct scalar_of<xsimd::batch<T, A>> { using type = T; };
+template <class V, class S> V lit(S v) { return V(static_cast<typename scalar_of<V>::type>(v)); }
 
 // ---- unary functors: f(x) with parameters a, b ---------------------------------------------
 #define AG_UNARY(NAME, EXPR)                       \

@@ -26,7 +26,7 @@ double sum_run(const T* x, std::size_t n) {
       acc2 += B::load_unaligned(x + i + 2 * W);
       acc3 += B::load_unaligned(x + i + 3 * W);
     }
-    T block = xsimd::reduce_add((acc0 + acc1) + (acc2 + acc3));
+    T block = xsimd::hadd((acc0 + acc1) + (acc2 + acc3));
     for (; i < end; ++i) block += x[i];
     total += static_cast<double>(block);
   }

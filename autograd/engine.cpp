@@ -1,0 +1,365 @@
+// The reverse-mode engine. One backward pass:
+//   1. collect the nodes reachable from the outputs (iterative DFS: graphs may be 1e6 deep);
+//   2. count, for each node, how many recorded uses of its output feed back into the pass;
+//   3. run nodes whose uses have all delivered their gradient, adding incoming gradients in one
+//      buffer per node, summing each gradient down to its input's shape (broadcasting), and
+//      accumulating into leaves (backward) or into the requested inputs (ag::grad).
+// Backward formulas are ag ops: with create_graph they record, which gives higher order.
+#include <atomic>
+
+#include <autograd/detail/impl.hpp>
+#include <autograd/engine.hpp>
+#include <autograd/kernels/kernels.hpp>
+#include <autograd/ops.hpp>
+
+namespace ag {
+namespace {
+thread_local bool t_grad_enabled = true;
+thread_local bool t_anomaly = false;
+thread_local bool t_in_backward = false;  // anomalies inside a backward are reported per node
+thread_local std::shared_ptr<const std::string> t_scope;
+std::atomic<std::uint64_t> g_seq{0};
+std::atomic<std::uint64_t> g_pass{0};
+
+struct Restore {  // restores grad mode and the in-backward flag on every exit path
+  bool grad = t_grad_enabled, in_backward = t_in_backward;
+  ~Restore() {
+    t_grad_enabled = grad;
+    t_in_backward = in_backward;
+  }
+};
+}  // namespace
+
+bool is_grad_enabled() { return t_grad_enabled; }
+void set_grad_enabled(bool on) { t_grad_enabled = on; }
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+AnomalyModeGuard::AnomalyModeGuard(bool on) : previous_(t_anomaly) { t_anomaly = on; }
+AnomalyModeGuard::~AnomalyModeGuard() { t_anomaly = previous_; }
+bool is_anomaly_enabled() { return t_anomaly; }
+
+ScopeGuard::ScopeGuard(std::string scope) : previous_(t_scope) {
+  t_scope = std::make_shared<const std::string>(previous_ ? *previous_ + "." + scope : scope);
+}
+ScopeGuard::~ScopeGuard() { t_scope = previous_; }
+std::shared_ptr<const std::string> current_scope() { return t_scope; }
+
+// ---- recording -------------------------------------------------------------------------------
+static Node* record_impl(const OpInfo& op, Tensor& out, const Tensor* const* in, std::size_t n) {
+  if (t_anomaly && !t_in_backward && !kernels::all_finite(out)) {
+    std::string ins;
+    for (std::size_t i = 0; i < n; ++i) ins += (i ? ", " : "") + describe(*in[i]);
+    fail(std::string(op.name) + ": produced NaN or Inf (anomaly mode) in its output " +
+         describe(out) + " from " + ins);
+  }
+  if (!t_grad_enabled) return nullptr;
+  bool any = false;
+  for (std::size_t i = 0; i < n; ++i) any = any || (in[i]->defined() && in[i]->requires_grad());
+  if (!any) return nullptr;
+
+  auto node = std::make_shared<Node>();
+  node->op = &op;
+  node->inputs.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) node->inputs.push_back(*in[i]);
+  if (op.saves_inputs) {
+    node->input_versions.resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      node->input_versions[i] = in[i]->defined() ? in[i]->version() : 0;
+  }
+  node->result = alias(out, out.shape());
+  node->result_version = out.version();
+  node->out_shape = out.shape();
+  node->out_dtype = out.dtype();
+  node->scope = t_scope;
+  node->seq = ++g_seq;
+  Node* raw = node.get();
+  out.impl()->grad_fn = std::move(node);
+  out.impl()->requires_grad = true;
+  return raw;
+}
+
+Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs) {
+  return record_impl(op, out, inputs.begin(), inputs.size());
+}
+Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs) {
+  std::vector<const Tensor*> ptrs;
+  ptrs.reserve(inputs.size());
+  for (const Tensor& t : inputs) ptrs.push_back(&t);
+  return record_impl(op, out, ptrs.data(), ptrs.size());
+}
+
+// ---- Node ------------------------------------------------------------------------------------
+bool Node::needs_grad(std::size_t i) const {
+  return i < inputs.size() && inputs[i].defined() && inputs[i].requires_grad();
+}
+
+static std::string modified_message(const Node& n, const std::string& what, const Tensor& t,
+                                    std::uint64_t saved, std::uint64_t now) {
+  return "backward of '" + std::string(n.op->name) + "': its saved " + what + " " + describe(t) +
+         " was modified in place after the forward (version " + std::to_string(now) +
+         ", saved at version " + std::to_string(saved) +
+         "), so its gradient would be wrong. Modify a clone() instead, or redo the forward.";
+}
+
+Tensor Node::input(std::size_t i) const {
+  const Tensor& t = inputs[i];
+  if (op->saves_inputs && t.defined() && t.version() != input_versions[i])
+    fail(modified_message(*this, "input " + std::to_string(i), t, input_versions[i], t.version()));
+  return t;
+}
+
+Tensor Node::output() const {
+  if (result.version() != result_version)
+    fail(modified_message(*this, "output", result, result_version, result.version()));
+  if (!t_grad_enabled) return result;
+  // Under create_graph the result must lead back to this node, so that a gradient formula
+  // that uses it (sigmoid's y * (1 - y)) is differentiated through the forward op as well.
+  Tensor t = alias(result, result.shape());
+  t.impl()->grad_fn = std::const_pointer_cast<Node>(shared_from_this());
+  t.impl()->requires_grad = true;
+  return t;
+}
+
+// Dropping the last handle of a long chain would destroy node after node recursively and
+// overflow the stack; instead each destructor hands the producers it would free to a
+// thread-local list, and the outermost destructor frees them one by one.
+namespace {
+thread_local std::vector<std::shared_ptr<Node>> t_pending;
+thread_local bool t_draining = false;
+}  // namespace
+
+Node::~Node() {
+  for (Tensor& t : inputs) {
+    TensorImpl* impl = t.impl();
+    if (impl && impl->grad_fn && t.impl_ptr().use_count() == 1 && impl->grad_fn.use_count() == 1)
+      t_pending.push_back(std::move(impl->grad_fn));
+  }
+  inputs.clear();
+  if (t_draining) return;
+  t_draining = true;
+  while (!t_pending.empty()) {
+    std::shared_ptr<Node> next = std::move(t_pending.back());
+    t_pending.pop_back();
+    next.reset();
+  }
+  t_draining = false;
+}
+
+// ---- backward --------------------------------------------------------------------------------
+namespace {
+
+// Sums a broadcast gradient back down to the shape of the input it belongs to.
+Tensor sum_to(const Tensor& g, const Shape& shape, const Node& node) {
+  if (g.shape() == shape) return g;
+  if (g.dim() < shape.size())
+    fail("backward of '" + std::string(node.op->name) + "': gradient " + describe(g) +
+         " cannot be summed to the input shape " + shape_str(shape));
+  std::size_t lead = g.dim() - shape.size();
+  Axes axes;
+  for (std::size_t k = 0; k < lead; ++k) axes.push_back(static_cast<std::ptrdiff_t>(k));
+  for (std::size_t k = 0; k < shape.size(); ++k)
+    if (shape[k] == 1 && g.shape()[lead + k] != 1) axes.push_back(static_cast<std::ptrdiff_t>(lead + k));
+  Tensor s = axes.empty() ? g : sum(g, axes, true);
+  if (s.numel() != [&] { std::size_t n = 1; for (auto d : shape) n *= d; return n; }())
+    fail("backward of '" + std::string(node.op->name) + "': gradient " + describe(g) +
+         " does not match the input shape " + shape_str(shape));
+  return reshape(s, shape);
+}
+
+// A leaf's .grad must own its memory: in-place updates of it (clipping, accumulation) must not
+// reach another tensor that happens to share the buffer.
+Tensor owned(Tensor g) {
+  if (g.requires_grad() || (g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1))
+    return g;
+  Tensor copy = make_tensor(g.shape(), g.dtype());
+  kernels::cast(g, copy);
+  return copy;
+}
+
+void accumulate_leaf(TensorImpl& leaf, Tensor g) {
+  if (!leaf.grad.defined()) {
+    leaf.grad = owned(std::move(g));
+  } else if (!g.requires_grad() && !leaf.grad.requires_grad() &&
+             leaf.grad.impl_ptr().use_count() == 1 && leaf.grad.impl()->storage.use_count() == 1) {
+    kernels::axpy(1.0, g, leaf.grad);
+    leaf.grad.bump_version();
+  } else {
+    leaf.grad = add(leaf.grad, g);
+  }
+}
+
+std::string freed_message(const Node& n) {
+  return "backward: the graph through '" + std::string(n.op->name) + "' (output " +
+         shape_str(n.out_shape) + " " + dtype_name(n.out_dtype) +
+         ") was already used by a backward pass and its saved values were freed. Pass "
+         "retain_graph=true to the first backward (x.backward({}, true)) to run backward through "
+         "it again, or use ag::grad(outputs, inputs, {}, /*retain_graph=*/true) for repeated "
+         "gradients.";
+}
+
+struct Wanted {  // what ag::grad asked for; empty for Tensor::backward
+  const std::vector<Tensor>* inputs = nullptr;
+  std::vector<Tensor> grads;
+  int find_leaf(const TensorImpl* impl) const {
+    for (std::size_t i = 0; i < inputs->size(); ++i)
+      if ((*inputs)[i].impl() == impl) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+void add_into(Tensor& slot, Tensor g) { slot = slot.defined() ? add(slot, g) : std::move(g); }
+
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+                  bool retain_graph, bool create_graph, Wanted* wanted) {
+  Restore restore;
+  t_grad_enabled = create_graph;
+  t_in_backward = true;
+  std::uint64_t pass = ++g_pass;
+
+  // 1. Collect reachable nodes.
+  std::vector<Node*> nodes, stack;
+  for (const Tensor& r : roots)
+    if (Node* n = r.impl()->grad_fn.get(); n && n->visit != pass) {
+      n->visit = pass;
+      stack.push_back(n);
+    }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    n->topo = nodes.size();
+    nodes.push_back(n);
+    for (const Tensor& in : n->inputs)
+      if (Node* p = in.defined() ? in.impl()->grad_fn.get() : nullptr; p && p->visit != pass) {
+        p->visit = pass;
+        stack.push_back(p);
+      }
+  }
+  // 2. Count the uses of each node's output inside this pass.
+  std::vector<std::size_t> deps(nodes.size(), 0);
+  for (Node* n : nodes)
+    for (const Tensor& in : n->inputs)
+      if (Node* p = in.defined() ? in.impl()->grad_fn.get() : nullptr) ++deps[p->topo];
+
+  // 3. Seed the outputs' gradients and run nodes as they become ready.
+  std::vector<Tensor> grads(nodes.size());
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    TensorImpl* r = roots[i].impl();
+    if (r->grad_fn) {
+      add_into(grads[r->grad_fn->topo], root_grads[i]);
+    } else if (wanted) {
+      int w = wanted->find_leaf(r);
+      if (w >= 0) add_into(wanted->grads[w], root_grads[i]);
+    } else {
+      accumulate_leaf(*r, root_grads[i]);
+    }
+  }
+  for (Node* n : nodes)
+    if (deps[n->topo] == 0) stack.push_back(n);
+
+  Tensor small[3];
+  std::vector<Tensor> large;
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    Tensor g = std::move(grads[node->topo]);
+    std::size_t n_in = node->inputs.size();
+    Tensor* gin = small;
+    if (n_in > 3) {
+      large.assign(n_in, Tensor());
+      gin = large.data();
+    }
+    if (g.defined()) {
+      if (node->released) fail(freed_message(*node));
+      if (wanted)  // an interior tensor asked for by ag::grad: its node's full incoming gradient
+        for (std::size_t i = 0; i < wanted->inputs->size(); ++i)
+          if ((*wanted->inputs)[i].impl()->grad_fn.get() == node) wanted->grads[i] = g;
+      node->op->backward(*node, g, gin);
+    }
+    for (std::size_t i = 0; i < n_in; ++i) {
+      const Tensor& input = node->inputs[i];
+      Tensor gi = std::move(gin[i]);
+      gin[i] = Tensor();
+      if (!input.defined()) continue;
+      Node* producer = input.impl()->grad_fn.get();
+      if (gi.defined() && input.requires_grad()) {
+        gi = sum_to(gi, input.shape(), *node);
+        if (t_anomaly && !kernels::all_finite(gi))
+          fail("backward of '" + std::string(node->op->name) + "': produced NaN or Inf (anomaly "
+               "mode) in the gradient of input " + std::to_string(i) + " " + describe(input));
+        if (producer) {
+          add_into(grads[producer->topo], std::move(gi));
+        } else if (wanted) {
+          int w = wanted->find_leaf(input.impl());
+          if (w >= 0) add_into(wanted->grads[w], std::move(gi));
+        } else {
+          accumulate_leaf(*input.impl(), std::move(gi));
+        }
+      }
+      if (producer && --deps[producer->topo] == 0) stack.push_back(producer);
+    }
+    // Keep the gradient that reached this node for graph dumps and chain-rule traces.
+    node->grad = g.defined() && g.requires_grad() ? g.detach() : g;
+    if (!retain_graph) {
+      node->released = true;
+      node->saved = Tensor();
+    }
+  }
+}
+
+Tensor default_grad(const Tensor& out, const Tensor& given, const char* op) {
+  if (given.defined()) {
+    if (given.shape() != out.shape() || given.dtype() != out.dtype())
+      fail(std::string(op) + ": grad_output " + describe(given) + " must match the output " +
+           describe(out));
+    return given;
+  }
+  if (out.numel() != 1)
+    fail(std::string(op) + ": a gradient can be created implicitly only for a one-element output, "
+         "got " + describe(out) + "; pass grad_output (for example ag::ones_like(y))");
+  return ones(out.shape(), out.dtype());
+}
+
+void check_root(const Tensor& out, const char* op) {
+  if (!out.defined()) fail(std::string(op) + ": got an undefined output tensor");
+  if (!out.requires_grad())
+    fail(std::string(op) + ": " + describe(out) + " does not require grad: none of the tensors it "
+         "was computed from requires grad (call requires_grad_() on the leaves), or it was "
+         "computed under NoGradGuard");
+}
+
+}  // namespace
+
+void Tensor::backward(const Tensor& grad_output, bool retain_graph, bool create_graph) const {
+  check_root(*this, "backward");
+  Tensor g = default_grad(*this, grad_output, "backward");
+  run_backward({*this}, {g}, retain_graph || create_graph, create_graph, nullptr);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, bool retain_graph,
+                         bool create_graph, bool allow_unused) {
+  if (!grad_outputs.empty() && grad_outputs.size() != outputs.size())
+    fail("grad: got " + std::to_string(grad_outputs.size()) + " grad_outputs for " +
+         std::to_string(outputs.size()) + " outputs");
+  std::vector<Tensor> seeds;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    check_root(outputs[i], "grad");
+    seeds.push_back(default_grad(outputs[i], grad_outputs.empty() ? Tensor() : grad_outputs[i], "grad"));
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (!inputs[i].defined() || !inputs[i].requires_grad())
+      fail("grad: input " + std::to_string(i) + " " + describe(inputs[i]) +
+           " does not require grad, so no gradient can be computed for it");
+  Wanted wanted;
+  wanted.inputs = &inputs;
+  wanted.grads.resize(inputs.size());
+  run_backward(outputs, seeds, retain_graph || create_graph, create_graph, &wanted);
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (!wanted.grads[i].defined() && !allow_unused)
+      fail("grad: input " + std::to_string(i) + " " + describe(inputs[i]) +
+           " was not used to compute the outputs; pass allow_unused=true to get an undefined "
+           "gradient for it instead");
+  return std::move(wanted.grads);
+}
+
+}  // namespace ag

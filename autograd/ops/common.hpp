@@ -1,0 +1,54 @@
+// Internal: what every op file needs — argument checks with good messages, and the helpers that
+// turn a forward into a recorded node.
+#pragma once
+
+#include <string>
+
+#include <autograd/detail/impl.hpp>
+#include <autograd/engine.hpp>
+#include <autograd/kernels/kernels.hpp>
+#include <autograd/ops.hpp>
+
+namespace ag::ops {
+
+inline void check_defined(const char* op, const Tensor& t) {
+  if (!t.defined()) fail(std::string(op) + ": got an undefined tensor");
+}
+
+// Arithmetic needs a float dtype; int64 is for labels and indices.
+inline void check_float(const char* op, const Tensor& t) {
+  check_defined(op, t);
+  if (!is_floating(t.dtype()))
+    fail(std::string(op) + ": needs a float32 or float64 tensor, got " + describe(t) +
+         "; convert it with .to(ag::float32)");
+}
+
+inline void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  check_float(op, a);
+  check_float(op, b);
+  if (a.dtype() != b.dtype())
+    fail(std::string(op) + ": dtypes differ: " + describe(a) + " and " + describe(b) +
+         "; convert one with .to()");
+}
+
+// A possibly negative axis, checked against `ndim`.
+inline std::size_t norm_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim,
+                             const Tensor& t) {
+  std::ptrdiff_t d = static_cast<std::ptrdiff_t>(ndim);
+  std::ptrdiff_t a = axis < 0 ? axis + d : axis;
+  if (a < 0 || a >= d)
+    fail(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for " +
+         describe(t) + " (valid: " + std::to_string(-d) + " to " + std::to_string(d - 1) + ")");
+  return static_cast<std::size_t>(a);
+}
+
+inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
+  try {
+    return kernels::broadcast_shapes(a.shape(), b.shape());
+  } catch (const std::invalid_argument&) {
+    fail(std::string(op) + ": shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
+         " do not broadcast (" + describe(a) + ", " + describe(b) + ")");
+  }
+}
+
+}  // namespace ag::ops

@@ -1,0 +1,255 @@
+// Elementwise ops: each forward, its derivative rule and its registry entry, side by side.
+// Backward formulas use ag ops, so a backward run with create_graph records them.
+// Broadcast gradients come back in the output's shape; the engine sums them to each input's.
+#include <autograd/ops/common.hpp>
+
+namespace ag {
+namespace ops {
+namespace {
+
+using kernels::Binary;
+using kernels::Unary;
+
+Tensor unary_op(const OpInfo& op, Unary k, const Tensor& x, double a = 0, double b = 0) {
+  check_float(op.name, x);
+  Tensor out = make_tensor(x.shape(), x.dtype());
+  kernels::unary(k, x, out, a, b);
+  if (Node* n = record(op, out, {&x})) {
+    n->a = a;
+    n->b = b;
+  }
+  return out;
+}
+
+Tensor binary_op(const OpInfo& op, Binary k, const Tensor& x, const Tensor& y) {
+  check_same_dtype(op.name, x, y);
+  Tensor out = make_tensor(broadcast_shape(op.name, x, y), x.dtype());
+  kernels::binary(k, x, y, out);
+  record(op, out, {&x, &y});
+  return out;
+}
+
+// Masks and other piecewise-constant helpers: never recorded (their derivative is zero).
+Tensor unary_const(Unary k, const Tensor& x, double a = 0, double b = 0) {
+  Tensor out = make_tensor(x.shape(), x.dtype());
+  kernels::unary(k, x, out, a, b);
+  return out;
+}
+Tensor binary_const(const char* name, Binary k, const Tensor& x, const Tensor& y) {
+  check_same_dtype(name, x, y);
+  Tensor out = make_tensor(broadcast_shape(name, x, y), x.dtype());
+  kernels::binary(k, x, y, out);
+  return out;
+}
+
+// ---- binary ----------------------------------------------------------------------------------
+void add_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = gi[1] = g; }
+void sub_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = g; gi[1] = neg(g); }
+void mul_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  if (n.needs_grad(0)) gi[0] = mul(g, n.input(1));
+  if (n.needs_grad(1)) gi[1] = mul(g, n.input(0));
+}
+void div_backward(const Node& n, const Tensor& g, Tensor* gi) {  // y = a / b
+  Tensor ga = div(g, n.input(1));
+  if (n.needs_grad(0)) gi[0] = ga;
+  if (n.needs_grad(1)) gi[1] = neg(mul(ga, n.output()));  // -g a / b^2 = -(g / b) y
+}
+// A tie sends half the gradient each way (PyTorch's rule), so maximum(x, x) has gradient 1.
+void maximum_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  Tensor a = n.input(0), b = n.input(1);
+  if (n.needs_grad(0)) gi[0] = mul(g, binary_const("maximum", Binary::MaxGrad, a, b));
+  if (n.needs_grad(1)) gi[1] = mul(g, binary_const("maximum", Binary::MaxGrad, b, a));
+}
+void minimum_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  Tensor a = n.input(0), b = n.input(1);
+  if (n.needs_grad(0)) gi[0] = mul(g, binary_const("minimum", Binary::MaxGrad, b, a));
+  if (n.needs_grad(1)) gi[1] = mul(g, binary_const("minimum", Binary::MaxGrad, a, b));
+}
+
+// ---- unary -----------------------------------------------------------------------------------
+void neg_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = neg(g); }
+void exp_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = mul(g, n.output()); }
+void log_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = div(g, n.input(0)); }
+void sqrt_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = div(mul(g, 0.5), n.output());
+}
+void abs_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = mul(g, sign(n.input(0)));
+}
+void sin_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = mul(g, cos(n.input(0))); }
+void cos_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = neg(mul(g, sin(n.input(0))));
+}
+void tanh_backward_rule(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = tanh_backward(g, n.output());
+}
+void sigmoid_backward_rule(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = sigmoid_backward(g, n.output());
+}
+void relu_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = mul(g, gt(n.input(0), 0.0));
+}
+void leaky_relu_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  // slope + (1 - slope) * [x > 0]: 1 on the right, slope on the left
+  Tensor mask = gt(n.input(0), 0.0);
+  gi[0] = mul(g, unary_const(Unary::AddScalar, unary_const(Unary::MulScalar, mask, 1 - n.a), n.a));
+}
+void softplus_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  // sigmoid(x) below the threshold, where softplus is log(1 + e^x); 1 above it, where it is x.
+  Tensor x = n.input(0);
+  gi[0] = mul(g, add(mul(sigmoid(x), le(x, 20.0)), gt(x, 20.0)));
+}
+void clamp_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = mul(g, unary_const(Unary::ClampMask, n.input(0), n.a, n.b));
+}
+void pow_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  if (n.a == 0) {
+    gi[0] = mul(g, 0.0);
+    return;
+  }
+  gi[0] = mul(g, mul(pow(n.input(0), n.a - 1), n.a));
+}
+void step_backward(const Node& n, const Tensor&, Tensor* gi) {
+  gi[0] = zeros(n.inputs[0].shape(), n.inputs[0].dtype());  // flat almost everywhere
+}
+
+// ---- with a scalar ---------------------------------------------------------------------------
+void add_scalar_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = g; }
+void rsub_scalar_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = neg(g); }
+void mul_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = mul(g, n.a); }
+void div_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = div(g, n.a); }
+void rdiv_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) {  // y = a / x
+  gi[0] = neg(div(mul(g, n.output()), n.input(0)));                    // -a / x^2 = -y / x
+}
+
+// ---- fused backward ops (first-class, so their own gradients exist) ---------------------------
+void sigmoid_backward_backward(const Node& n, const Tensor& gg, Tensor* gi) {
+  Tensor g = n.input(0), y = n.input(1);  // out = g * y * (1 - y)
+  if (n.needs_grad(0)) gi[0] = sigmoid_backward(gg, y);
+  if (n.needs_grad(1)) gi[1] = mul(mul(gg, g), sub(1.0, mul(y, 2.0)));
+}
+void tanh_backward_backward(const Node& n, const Tensor& gg, Tensor* gi) {
+  Tensor g = n.input(0), y = n.input(1);  // out = g * (1 - y^2)
+  if (n.needs_grad(0)) gi[0] = tanh_backward(gg, y);
+  if (n.needs_grad(1)) gi[1] = mul(mul(gg, g), mul(y, -2.0));
+}
+
+}  // namespace
+
+//                      name        backward           rule                                      inputs result smooth
+extern const OpInfo op_add{"add", add_backward, "da = dy, db = dy", false, false, true};
+extern const OpInfo op_sub{"sub", sub_backward, "da = dy, db = -dy", false, false, true};
+extern const OpInfo op_mul{"mul", mul_backward, "da = dy * b, db = dy * a", true, false, true};
+extern const OpInfo op_div{"div", div_backward, "da = dy / b, db = -dy * a / b^2", true, true, true};
+extern const OpInfo op_maximum{"maximum", maximum_backward, "da = dy * [a > b] (half on ties), db = dy * [b > a]", true, false, false};
+extern const OpInfo op_minimum{"minimum", minimum_backward, "da = dy * [a < b] (half on ties), db = dy * [b < a]", true, false, false};
+extern const OpInfo op_neg{"neg", neg_backward, "dx = -dy", false, false, true};
+extern const OpInfo op_exp{"exp", exp_backward, "dx = dy * exp(x) = dy * y", false, true, true};
+extern const OpInfo op_log{"log", log_backward, "dx = dy / x", true, false, true};
+extern const OpInfo op_sqrt{"sqrt", sqrt_backward, "dx = dy / (2 * sqrt(x)) = dy * 0.5 / y", false, true, true};
+extern const OpInfo op_abs{"abs", abs_backward, "dx = dy * sign(x)", true, false, false};
+extern const OpInfo op_sin{"sin", sin_backward, "dx = dy * cos(x)", true, false, true};
+extern const OpInfo op_cos{"cos", cos_backward, "dx = -dy * sin(x)", true, false, true};
+extern const OpInfo op_tanh{"tanh", tanh_backward_rule, "dx = dy * (1 - y^2)", false, true, true};
+extern const OpInfo op_sigmoid{"sigmoid", sigmoid_backward_rule, "dx = dy * y * (1 - y)", false, true, true};
+extern const OpInfo op_relu{"relu", relu_backward, "dx = dy * [x > 0]", true, false, false};
+extern const OpInfo op_leaky_relu{"leaky_relu", leaky_relu_backward, "dx = dy * (x > 0 ? 1 : slope)", true, false, false};
+extern const OpInfo op_softplus{"softplus", softplus_backward, "dx = dy * sigmoid(x)", true, false, true};
+extern const OpInfo op_clamp{"clamp", clamp_backward, "dx = dy * [lo <= x <= hi]", true, false, false};
+extern const OpInfo op_pow{"pow", pow_backward, "dx = dy * p * x^(p-1)", true, false, true};
+extern const OpInfo op_step{"step", step_backward, "dx = 0 (step is flat almost everywhere)", false, false, false};
+extern const OpInfo op_add_scalar{"add_scalar", add_scalar_backward, "dx = dy", false, false, true};
+extern const OpInfo op_rsub_scalar{"rsub_scalar", rsub_scalar_backward, "dx = -dy", false, false, true};
+extern const OpInfo op_mul_scalar{"mul_scalar", mul_scalar_backward, "dx = dy * c", false, false, true};
+extern const OpInfo op_div_scalar{"div_scalar", div_scalar_backward, "dx = dy / c", false, false, true};
+extern const OpInfo op_rdiv_scalar{"rdiv_scalar", rdiv_scalar_backward, "dx = -dy * c / x^2 = -dy * y / x", true, true, true};
+extern const OpInfo op_sigmoid_backward{"sigmoid_backward", sigmoid_backward_backward, "dg = dz * y * (1 - y), dy = dz * g * (1 - 2y)", true, false, true};
+extern const OpInfo op_tanh_backward{"tanh_backward", tanh_backward_backward, "dg = dz * (1 - y^2), dy = -2 * dz * g * y", true, false, true};
+
+}  // namespace ops
+
+using namespace ops;
+
+Tensor add(const Tensor& a, const Tensor& b) { return binary_op(op_add, Binary::Add, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary_op(op_sub, Binary::Sub, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary_op(op_mul, Binary::Mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary_op(op_div, Binary::Div, a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return binary_op(op_maximum, Binary::Maximum, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return binary_op(op_minimum, Binary::Minimum, a, b); }
+Tensor neg(const Tensor& x) { return unary_op(op_neg, Unary::Neg, x); }
+Tensor exp(const Tensor& x) { return unary_op(op_exp, Unary::Exp, x); }
+Tensor log(const Tensor& x) { return unary_op(op_log, Unary::Log, x); }
+Tensor sqrt(const Tensor& x) { return unary_op(op_sqrt, Unary::Sqrt, x); }
+Tensor abs(const Tensor& x) { return unary_op(op_abs, Unary::Abs, x); }
+Tensor sin(const Tensor& x) { return unary_op(op_sin, Unary::Sin, x); }
+Tensor cos(const Tensor& x) { return unary_op(op_cos, Unary::Cos, x); }
+Tensor tanh(const Tensor& x) { return unary_op(op_tanh, Unary::Tanh, x); }
+Tensor sigmoid(const Tensor& x) { return unary_op(op_sigmoid, Unary::Sigmoid, x); }
+Tensor relu(const Tensor& x) { return unary_op(op_relu, Unary::Relu, x); }
+Tensor leaky_relu(const Tensor& x, double slope) {
+  return unary_op(op_leaky_relu, Unary::LeakyRelu, x, slope);
+}
+Tensor softplus(const Tensor& x) { return unary_op(op_softplus, Unary::Softplus, x); }
+Tensor clamp(const Tensor& x, double lo, double hi) {
+  if (!(lo <= hi))
+    fail("clamp: needs lo <= hi, got lo = " + std::to_string(lo) + ", hi = " + std::to_string(hi) +
+         " for " + describe(x));
+  return unary_op(op_clamp, Unary::Clamp, x, lo, hi);
+}
+Tensor pow(const Tensor& x, double p) { return unary_op(op_pow, Unary::Pow, x, p); }
+Tensor step(const Tensor& x) { return unary_op(op_step, Unary::Step, x); }
+
+Tensor add(const Tensor& a, double b) { return unary_op(op_add_scalar, Unary::AddScalar, a, b); }
+Tensor sub(const Tensor& a, double b) { return unary_op(op_add_scalar, Unary::AddScalar, a, -b); }
+Tensor sub(double a, const Tensor& b) { return unary_op(op_rsub_scalar, Unary::RSubScalar, b, a); }
+Tensor mul(const Tensor& a, double b) { return unary_op(op_mul_scalar, Unary::MulScalar, a, b); }
+Tensor div(const Tensor& a, double b) { return unary_op(op_div_scalar, Unary::DivScalar, a, b); }
+Tensor div(double a, const Tensor& b) { return unary_op(op_rdiv_scalar, Unary::RDivScalar, b, a); }
+
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
+  return binary_op(op_sigmoid_backward, Binary::SigmoidBackward, g, y);
+}
+Tensor tanh_backward(const Tensor& g, const Tensor& y) {
+  return binary_op(op_tanh_backward, Binary::TanhBackward, g, y);
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, double b) { return add(a, b); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, double b) { return div(a, b); }
+Tensor operator+(double a, const Tensor& b) { return add(b, a); }
+Tensor operator-(double a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
+Tensor operator/(double a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+
+// ---- masks: 0/1 in the input's dtype, never recorded ----------------------------------------
+// int64 inputs compare through float64 (exact for |values| < 2^53) and give int64 masks.
+static Tensor as_float(const Tensor& t) { return is_floating(t.dtype()) ? t : t.detach().to(float64); }
+static Tensor mask2(const char* name, Binary k, const Tensor& a, const Tensor& b) {
+  check_defined(name, a);
+  check_defined(name, b);
+  Tensor m = binary_const(name, k, as_float(a), as_float(b));
+  return is_floating(a.dtype()) ? m : m.to(int64);
+}
+static Tensor mask1(const char* name, Unary k, const Tensor& a, double v) {
+  check_defined(name, a);
+  Tensor m = unary_const(k, as_float(a), v);
+  return is_floating(a.dtype()) ? m : m.to(int64);
+}
+Tensor gt(const Tensor& a, const Tensor& b) { return mask2("gt", Binary::Gt, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return mask2("ge", Binary::Ge, a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return mask2("eq", Binary::Eq, a, b); }
+Tensor gt(const Tensor& a, double b) { return mask1("gt", Unary::GtScalar, a, b); }
+Tensor ge(const Tensor& a, double b) { return mask1("ge", Unary::GeScalar, a, b); }
+Tensor le(const Tensor& a, double b) { return mask1("le", Unary::LeScalar, a, b); }
+Tensor sign(const Tensor& x) {
+  check_float("sign", x);
+  return unary_const(Unary::Sign, x);
+}
+
+}  // namespace ag

@@ -1,0 +1,425 @@
+// ag::Tensor: the handle, creation functions, the global generator and in-place updates.
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <iomanip>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include <autograd/detail/impl.hpp>
+#include <autograd/engine.hpp>
+#include <autograd/kernels/kernels.hpp>
+#include <autograd/ops.hpp>
+
+namespace ag {
+
+const char* dtype_name(Dtype d) {
+  switch (d) {
+    case Dtype::Float32: return "float32";
+    case Dtype::Float64: return "float64";
+    case Dtype::Int64: return "int64";
+  }
+  return "?";
+}
+std::size_t dtype_size(Dtype d) { return d == Dtype::Float32 ? 4 : 8; }
+bool is_floating(Dtype d) { return d != Dtype::Int64; }
+
+std::string shape_str(const Shape& s) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "}";
+}
+
+std::string describe(const Tensor& t) {
+  if (!t.defined()) return "an undefined tensor";
+  std::string s = shape_str(t.shape()) + " " + dtype_name(t.dtype());
+  return t.name().empty() ? s : "'" + t.name() + "' " + s;
+}
+
+void fail(const std::string& message) { throw Error(message); }
+
+static std::size_t numel_of(const Shape& s) {
+  std::size_t n = 1;
+  for (std::size_t d : s) n *= d;
+  return n;
+}
+
+Tensor make_tensor(Shape shape, Dtype dtype) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->numel = numel_of(shape);
+  impl->storage = std::make_shared<Storage>(impl->numel * dtype_size(dtype));
+  impl->shape = std::move(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor alias(const Tensor& t, Shape shape) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t.impl()->storage;
+  impl->numel = t.numel();
+  impl->shape = std::move(shape);
+  impl->dtype = t.dtype();
+  return Tensor(std::move(impl));
+}
+
+// ---- handle accessors ----------------------------------------------------------------------
+static TensorImpl& checked(const Tensor& t, const char* what) {
+  if (!t.defined()) fail(std::string(what) + ": the tensor is undefined");
+  return *t.impl();
+}
+
+Dtype Tensor::dtype() const { return checked(*this, "dtype").dtype; }
+const Shape& Tensor::shape() const { return checked(*this, "shape").shape; }
+std::size_t Tensor::dim() const { return shape().size(); }
+std::size_t Tensor::numel() const { return checked(*this, "numel").numel; }
+std::size_t Tensor::size(std::ptrdiff_t axis) const {
+  std::ptrdiff_t d = static_cast<std::ptrdiff_t>(dim());
+  std::ptrdiff_t a = axis < 0 ? axis + d : axis;
+  if (a < 0 || a >= d)
+    fail("size: axis " + std::to_string(axis) + " is out of range for " + describe(*this));
+  return shape()[static_cast<std::size_t>(a)];
+}
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+Tensor& Tensor::requires_grad_(bool on) {
+  TensorImpl& t = checked(*this, "requires_grad_");
+  if (on && !is_floating(t.dtype))
+    fail("requires_grad_: only float32 and float64 tensors can require gradients, got " +
+         describe(*this));
+  if (t.grad_fn)
+    fail("requires_grad_: " + describe(*this) + " is the result of '" + t.grad_fn->op->name +
+         "', not a leaf; use detach() to make a leaf");
+  t.requires_grad = on;
+  return *this;
+}
+bool Tensor::is_leaf() const { return !checked(*this, "is_leaf").grad_fn; }
+Tensor Tensor::grad() const { return checked(*this, "grad").grad; }
+void Tensor::zero_grad() { checked(*this, "zero_grad").grad = Tensor(); }
+
+Tensor Tensor::detach() const { return alias(*this, shape()); }
+
+const std::string& Tensor::name() const { return checked(*this, "name").name; }
+Tensor& Tensor::set_name(std::string n) {
+  checked(*this, "set_name").name = std::move(n);
+  return *this;
+}
+
+template <class T>
+static void check_ptr_type(const Tensor& t) {
+  Dtype want = std::is_same_v<T, float> ? float32 : std::is_same_v<T, double> ? float64 : int64;
+  if (checked(t, "data_ptr").dtype != want)
+    fail(std::string("data_ptr: asked for ") + dtype_name(want) + " data of " + describe(t));
+}
+template <class T> T* Tensor::data_ptr() {
+  check_ptr_type<T>(*this);
+  return static_cast<T*>(impl_->data());
+}
+template <class T> const T* Tensor::data_ptr() const {
+  check_ptr_type<T>(*this);
+  return static_cast<const T*>(impl_->data());
+}
+template float* Tensor::data_ptr<float>();
+template double* Tensor::data_ptr<double>();
+template std::int64_t* Tensor::data_ptr<std::int64_t>();
+template const float* Tensor::data_ptr<float>() const;
+template const double* Tensor::data_ptr<double>() const;
+template const std::int64_t* Tensor::data_ptr<std::int64_t>() const;
+
+static double element(const Tensor& t, std::size_t i) {
+  const void* p = t.impl()->data();
+  switch (t.dtype()) {
+    case Dtype::Float32: return static_cast<const float*>(p)[i];
+    case Dtype::Float64: return static_cast<const double*>(p)[i];
+    case Dtype::Int64: return static_cast<double>(static_cast<const std::int64_t*>(p)[i]);
+  }
+  return 0;
+}
+
+double Tensor::item() const {
+  if (numel() != 1)
+    fail("item: needs a one-element tensor, got " + describe(*this) + " (" +
+         std::to_string(numel()) + " elements)");
+  return element(*this, 0);
+}
+
+std::vector<double> Tensor::to_vector() const {
+  std::vector<double> v(numel());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = element(*this, i);
+  return v;
+}
+
+std::string Tensor::str() const {
+  if (!defined()) return "tensor(undefined)";
+  std::ostringstream os;
+  os << std::setprecision(dtype() == float32 ? 6 : 10);
+  const Shape& s = shape();
+  std::vector<double> v = to_vector();
+  // Nested brackets, one level per dimension; long rows are cut in the middle.
+  std::vector<std::size_t> stride(s.size(), 1);
+  for (std::size_t k = s.size(); k-- > 1;) stride[k - 1] = stride[k] * s[k];
+  std::string out;
+  std::function<void(std::size_t, std::size_t)> rec = [&](std::size_t d, std::size_t off) {
+    if (d == s.size()) {
+      std::ostringstream e;
+      e << std::setprecision(dtype() == float32 ? 6 : 10) << v[off];
+      out += e.str();
+      return;
+    }
+    out += "[";
+    std::size_t n = s[d];
+    for (std::size_t i = 0; i < n; ++i) {
+      if (n > 8 && i == 3) {
+        out += "..., ";
+        i = n - 3;
+      }
+      rec(d + 1, off + i * stride[d]);
+      if (i + 1 < n) out += d + 1 == s.size() ? ", " : ",\n ";
+    }
+    out += "]";
+  };
+  rec(0, 0);
+  os << "tensor(" << out << ", shape=" << shape_str(s) << ", dtype=" << dtype_name(dtype());
+  if (requires_grad()) os << ", requires_grad";
+  if (!name().empty()) os << ", name='" << name() << "'";
+  os << ")";
+  return os.str();
+}
+
+// ---- in-place updates ----------------------------------------------------------------------
+std::uint64_t Tensor::version() const { return checked(*this, "version").storage->version; }
+void Tensor::bump_version() { ++checked(*this, "bump_version").storage->version; }
+
+static void check_inplace(const Tensor& t, const char* op) {
+  TensorImpl& impl = checked(t, op);
+  if (impl.requires_grad && is_grad_enabled())
+    fail(std::string(op) + ": " + describe(t) +
+         " requires grad; in-place updates of it must run under ag::NoGradGuard");
+  if (!is_floating(impl.dtype) && std::string(op) != "copy_" && std::string(op) != "fill_")
+    fail(std::string(op) + ": arithmetic on int64 tensors is not supported, got " + describe(t));
+}
+
+static void check_same_numel(const Tensor& t, const Tensor& o, const char* op) {
+  checked(o, op);
+  if (t.shape() != o.shape())
+    fail(std::string(op) + ": shapes " + shape_str(t.shape()) + " and " + shape_str(o.shape()) +
+         " differ (" + describe(t) + ", " + describe(o) + ")");
+}
+
+Tensor& Tensor::add_(const Tensor& other, double alpha) {
+  check_inplace(*this, "add_");
+  check_same_numel(*this, other, "add_");
+  Tensor src = other.dtype() == dtype() ? other : other.detach().to(dtype());
+  kernels::axpy(alpha, src, *this);
+  bump_version();
+  return *this;
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  check_inplace(*this, "mul_");
+  check_same_numel(*this, other, "mul_");
+  Tensor src = other.dtype() == dtype() ? other : other.detach().to(dtype());
+  kernels::binary(kernels::Binary::Mul, *this, src, *this);
+  bump_version();
+  return *this;
+}
+Tensor& Tensor::add_(double value) {
+  check_inplace(*this, "add_");
+  kernels::unary(kernels::Unary::AddScalar, *this, *this, value);
+  bump_version();
+  return *this;
+}
+Tensor& Tensor::mul_(double value) {
+  check_inplace(*this, "mul_");
+  kernels::scale(*this, value);
+  bump_version();
+  return *this;
+}
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace(*this, "copy_");
+  check_same_numel(*this, src, "copy_");
+  if (src.dtype() == dtype())
+    std::memcpy(impl_->data(), src.impl()->data(), numel() * dtype_size(dtype()));
+  else
+    kernels::cast(src, *this);
+  bump_version();
+  return *this;
+}
+Tensor& Tensor::fill_(double value) {
+  check_inplace(*this, "fill_");
+  kernels::fill(*this, value);
+  bump_version();
+  return *this;
+}
+
+// ---- creation ------------------------------------------------------------------------------
+Tensor empty(Shape shape, Dtype dtype) { return make_tensor(std::move(shape), dtype); }
+
+Tensor full(Shape shape, double value, Dtype dtype) {
+  Tensor t = make_tensor(std::move(shape), dtype);
+  kernels::fill(t, value);
+  return t;
+}
+Tensor zeros(Shape shape, Dtype dtype) { return full(std::move(shape), 0, dtype); }
+Tensor ones(Shape shape, Dtype dtype) { return full(std::move(shape), 1, dtype); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
+Tensor scalar(double value, Dtype dtype) { return full({}, value, dtype); }
+
+static void store(Tensor& t, std::size_t i, double v) {
+  void* p = t.impl()->data();
+  switch (t.dtype()) {
+    case Dtype::Float32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
+    case Dtype::Float64: static_cast<double*>(p)[i] = v; break;
+    case Dtype::Int64: static_cast<std::int64_t*>(p)[i] = static_cast<std::int64_t>(v); break;
+  }
+}
+
+Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype) {
+  if (numel_of(shape) != values.size())
+    fail("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
+         shape_str(shape) + " (" + std::to_string(numel_of(shape)) + " elements)");
+  Tensor t = make_tensor(std::move(shape), dtype);
+  for (std::size_t i = 0; i < values.size(); ++i) store(t, i, values[i]);
+  return t;
+}
+Tensor tensor(std::initializer_list<double> values) {
+  return tensor(std::vector<double>(values), Shape{values.size()});
+}
+Tensor tensor(std::initializer_list<std::initializer_list<double>> rows) {
+  std::vector<double> v;
+  std::size_t cols = rows.size() ? rows.begin()->size() : 0, r = 0;
+  for (const auto& row : rows) {
+    if (row.size() != cols)
+      fail("tensor: row " + std::to_string(r) + " has " + std::to_string(row.size()) +
+           " values, row 0 has " + std::to_string(cols));
+    v.insert(v.end(), row.begin(), row.end());
+    ++r;
+  }
+  return tensor(std::move(v), Shape{rows.size(), cols});
+}
+
+Tensor arange(double start, double stop, double step, Dtype dtype) {
+  if (step == 0 || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
+    fail("arange: needs finite start, stop and a non-zero step, got " + std::to_string(start) +
+         ", " + std::to_string(stop) + ", " + std::to_string(step));
+  double count = std::ceil((stop - start) / step);
+  std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
+  Tensor t = make_tensor({n}, dtype);
+  for (std::size_t i = 0; i < n; ++i) store(t, i, start + static_cast<double>(i) * step);
+  return t;
+}
+
+Tensor eye(std::size_t n, Dtype dtype) {
+  Tensor t = zeros({n, n}, dtype);
+  for (std::size_t i = 0; i < n; ++i) store(t, i * n + i, 1);
+  return t;
+}
+
+// ---- the global generator ------------------------------------------------------------------
+namespace {
+struct Generator {
+  std::mutex mutex;
+  std::mt19937_64 engine{5489u};
+};
+Generator& generator() {
+  static Generator g;
+  return g;
+}
+}  // namespace
+
+void manual_seed(std::uint64_t seed) {
+  std::lock_guard<std::mutex> lock(generator().mutex);
+  generator().engine.seed(seed);
+}
+std::uint64_t random_u64() {
+  std::lock_guard<std::mutex> lock(generator().mutex);
+  return generator().engine();
+}
+// 53 random bits: uniform on [0, 1), the same numbers on every platform (unlike
+// std::uniform_real_distribution, whose algorithm is implementation-defined).
+static double uniform_locked(std::mt19937_64& e) { return static_cast<double>(e() >> 11) * 0x1.0p-53; }
+double random_uniform() {
+  std::lock_guard<std::mutex> lock(generator().mutex);
+  return uniform_locked(generator().engine);
+}
+// Box-Muller, one value per call: portable and repeatable.
+static double normal_locked(std::mt19937_64& e) {
+  double u1 = uniform_locked(e), u2 = uniform_locked(e);
+  return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(6.283185307179586 * u2);
+}
+double random_normal() {
+  std::lock_guard<std::mutex> lock(generator().mutex);
+  return normal_locked(generator().engine);
+}
+
+static void check_float(Dtype dtype, const char* op) {
+  if (!is_floating(dtype))
+    fail(std::string(op) + ": needs a float dtype (float32 or float64), got int64");
+}
+Tensor rand(Shape shape, Dtype dtype) {
+  check_float(dtype, "rand");
+  Tensor t = make_tensor(std::move(shape), dtype);
+  std::lock_guard<std::mutex> lock(generator().mutex);
+  for (std::size_t i = 0; i < t.numel(); ++i) store(t, i, uniform_locked(generator().engine));
+  return t;
+}
+Tensor randn(Shape shape, Dtype dtype) {
+  check_float(dtype, "randn");
+  Tensor t = make_tensor(std::move(shape), dtype);
+  std::lock_guard<std::mutex> lock(generator().mutex);
+  for (std::size_t i = 0; i < t.numel(); ++i) store(t, i, normal_locked(generator().engine));
+  return t;
+}
+
+// ---- methods that mirror the free functions ------------------------------------------------
+Tensor Tensor::add(const Tensor& o) const { return ag::add(*this, o); }
+Tensor Tensor::sub(const Tensor& o) const { return ag::sub(*this, o); }
+Tensor Tensor::mul(const Tensor& o) const { return ag::mul(*this, o); }
+Tensor Tensor::div(const Tensor& o) const { return ag::div(*this, o); }
+Tensor Tensor::neg() const { return ag::neg(*this); }
+Tensor Tensor::pow(double p) const { return ag::pow(*this, p); }
+Tensor Tensor::exp() const { return ag::exp(*this); }
+Tensor Tensor::log() const { return ag::log(*this); }
+Tensor Tensor::sqrt() const { return ag::sqrt(*this); }
+Tensor Tensor::abs() const { return ag::abs(*this); }
+Tensor Tensor::sin() const { return ag::sin(*this); }
+Tensor Tensor::cos() const { return ag::cos(*this); }
+Tensor Tensor::tanh() const { return ag::tanh(*this); }
+Tensor Tensor::sigmoid() const { return ag::sigmoid(*this); }
+Tensor Tensor::relu() const { return ag::relu(*this); }
+Tensor Tensor::leaky_relu(double slope) const { return ag::leaky_relu(*this, slope); }
+Tensor Tensor::softplus() const { return ag::softplus(*this); }
+Tensor Tensor::clamp(double lo, double hi) const { return ag::clamp(*this, lo, hi); }
+Tensor Tensor::maximum(const Tensor& o) const { return ag::maximum(*this, o); }
+Tensor Tensor::minimum(const Tensor& o) const { return ag::minimum(*this, o); }
+Tensor Tensor::step() const { return ag::step(*this); }
+Tensor Tensor::sum() const { return ag::sum(*this); }
+Tensor Tensor::sum(const Axes& axes, bool keepdim) const { return ag::sum(*this, axes, keepdim); }
+Tensor Tensor::mean() const { return ag::mean(*this); }
+Tensor Tensor::mean(const Axes& axes, bool keepdim) const { return ag::mean(*this, axes, keepdim); }
+Tensor Tensor::max(std::ptrdiff_t axis, bool keepdim) const { return ag::max(*this, axis, keepdim); }
+Tensor Tensor::min(std::ptrdiff_t axis, bool keepdim) const { return ag::min(*this, axis, keepdim); }
+Tensor Tensor::logsumexp(std::ptrdiff_t axis, bool keepdim) const {
+  return ag::logsumexp(*this, axis, keepdim);
+}
+Tensor Tensor::argmax(std::ptrdiff_t axis) const { return ag::argmax(*this, axis); }
+Tensor Tensor::matmul(const Tensor& o) const { return ag::matmul(*this, o); }
+Tensor Tensor::t() const { return ag::t(*this); }
+Tensor Tensor::transpose(std::ptrdiff_t a0, std::ptrdiff_t a1) const {
+  return ag::transpose(*this, a0, a1);
+}
+Tensor Tensor::reshape(const Shape& s) const { return ag::reshape(*this, s); }
+Tensor Tensor::flatten() const { return ag::flatten(*this); }
+Tensor Tensor::squeeze(std::ptrdiff_t axis) const { return ag::squeeze(*this, axis); }
+Tensor Tensor::unsqueeze(std::ptrdiff_t axis) const { return ag::unsqueeze(*this, axis); }
+Tensor Tensor::broadcast_to(const Shape& s) const { return ag::broadcast_to(*this, s); }
+Tensor Tensor::slice(std::ptrdiff_t axis, std::size_t start, std::size_t stop) const {
+  return ag::slice(*this, axis, start, stop);
+}
+Tensor Tensor::index_select(std::ptrdiff_t axis, const std::vector<std::size_t>& index) const {
+  return ag::index_select(*this, axis, index);
+}
+Tensor Tensor::softmax(std::ptrdiff_t axis) const { return ag::softmax(*this, axis); }
+Tensor Tensor::log_softmax(std::ptrdiff_t axis) const { return ag::log_softmax(*this, axis); }
+
+}  // namespace ag
