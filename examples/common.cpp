@@ -228,7 +228,7 @@ void Image::text(int x, int y, const std::string& s, Color c, int scale) {
   std::vector<char> chars(s.begin(), s.end());
   chars.push_back('\0');
   // stb_easy_font builds each glyph from axis-aligned quads: 4 vertices of 16 bytes each.
-  std::vector<char> buffer(s.size() * 300 + 64);
+  std::vector<char> buffer(s.size() * 1024 + 1024);  // at most ~16 quads of 64 bytes a glyph
   int quads = stb_easy_font_print(0, 0, chars.data(), nullptr, buffer.data(),
                                   static_cast<int>(buffer.size()));
   for (int q = 0; q < quads; ++q) {
@@ -350,9 +350,9 @@ void Plot::implicit_line(double a, double b, double c, Color color, double thick
   }
 }
 
-void Plot::point(double x, double y, Color fill, double radius) {
+void Plot::point(double x, double y, Color fill, double radius, Color outline) {
   if (x < xmin || x > xmax || y < ymin || y > ymax) return;
-  image.disc(px(x), py(y), radius, fill, colors::white);
+  image.disc(px(x), py(y), radius, fill, outline);
 }
 
 namespace {
@@ -461,7 +461,9 @@ Image decision_boundary(const ProbFn& prob, const ag::Tensor& points, const ag::
     }
   Plot plot(image, 0, title_h, size, size, xmin, xmax, ymin, ymax);
   std::vector<double> xy = points.to_vector(), y = labels.to_vector();
-  for (std::size_t i = 0; i < y.size(); ++i) plot.point(xy[2 * i], xy[2 * i + 1], y[i] >= 0.5 ? c1 : c0, 3.5);
+  double radius = y.size() <= 50 ? 8 : 4;  // a few points drawn large, many drawn small
+  for (std::size_t i = 0; i < y.size(); ++i)
+    plot.point(xy[2 * i], xy[2 * i + 1], y[i] >= 0.5 ? c1 : c0, radius, Color{40, 40, 40});
   return image;
 }
 

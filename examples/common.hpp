@@ -126,7 +126,7 @@ class Plot {
                 double thickness = 2);
   // The line a x + b y + c = 0 across the whole rectangle.
   void implicit_line(double a, double b, double c, Color color, double thickness = 2);
-  void point(double x, double y, Color fill, double radius = 4);
+  void point(double x, double y, Color fill, double radius = 4, Color outline = colors::white);
 
   Image& image;
   int left, top, width, height;
