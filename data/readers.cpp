@@ -53,9 +53,9 @@ std::uint32_t big_endian32(const std::string& s, std::size_t at) {
 // Checks an IDX header of unsigned bytes with `dims` dimensions and returns the dimensions.
 std::vector<std::size_t> idx_header(const std::string& bytes, const std::string& path, int dims, const char* kind) {
   const std::size_t header = 4 + 4 * static_cast<std::size_t>(dims);
-  if (bytes.size() < header)
+  if (bytes.size() < 4)
     throw Error("load_idx: " + path + " is truncated: " + std::to_string(bytes.size()) +
-                " bytes, shorter than the " + std::to_string(header) + "-byte header of an IDX " + kind + " file");
+                " bytes, too short for an IDX magic number");
   char magic[16];
   std::snprintf(magic, sizeof magic, "0x%08x", big_endian32(bytes, 0));
   char want[16];
@@ -70,6 +70,9 @@ std::vector<std::size_t> idx_header(const std::string& bytes, const std::string&
     throw Error("load_idx: " + path + ": magic number " + magic + " says " +
                 std::to_string(static_cast<int>(bytes[3])) + " dimensions, but " + kind + " files have " +
                 std::to_string(dims) + " (expected " + want + ")");
+  if (bytes.size() < header)
+    throw Error("load_idx: " + path + " is truncated: " + std::to_string(bytes.size()) +
+                " bytes, shorter than the " + std::to_string(header) + "-byte header of an IDX " + kind + " file");
   std::vector<std::size_t> shape;
   std::size_t expected = header;
   std::size_t count = 1;

@@ -77,8 +77,11 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target) {
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target) {
   check_pair("binary_cross_entropy_with_logits", "logits", logits, "target", target);
-  // log(1 + e^x) - x t rewritten so that no exp overflows: max(x, 0) - x t + log(1 + e^-|x|)
-  return mean(relu(logits) - logits * target + softplus(-abs(logits)));
+  // -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))] = softplus(x) - x t. ag::softplus is the
+  // stable max(x, 0) + log1p(e^-|x|) (no exp overflows) and its derivative is sigmoid(x), so the
+  // gradient is sigmoid(x) - t everywhere. Spelling the max and |x| out as relu and abs ops would
+  // give the same values but a wrong gradient at x = 0, where both kinks meet.
+  return mean(softplus(logits) - logits * target);
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& labels) { return nll("nll_loss", log_probs, labels); }

@@ -15,7 +15,8 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target);
 // -100 as PyTorch does, so p = 0 or 1 gives a finite loss.
 Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target);
 
-// The same loss from logits x, in the stable form mean(max(x, 0) - x t + log(1 + e^-|x|)).
+// The same loss from logits x, in the stable form mean(max(x, 0) - x t + log(1 + e^-|x|));
+// its gradient is (sigmoid(x) - t) / n.
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target);
 
 // logits {N, C}, labels int64 {N} with values in [0, C): nll_loss(log_softmax(logits, 1), labels).

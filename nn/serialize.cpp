@@ -67,11 +67,8 @@ const char* descr_of(Dtype d) {
 
 std::string npy_bytes(const Tensor& t) {
   std::string shape = "(";
-  for (std::size_t i = 0; i < t.dim(); ++i) {
-    shape += std::to_string(t.shape()[i]);
-    if (i + 1 < t.dim() || t.dim() == 1) shape += ", ";
-  }
-  shape += ")";
+  for (std::size_t i = 0; i < t.dim(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape()[i]);
+  shape += t.dim() == 1 ? ",)" : ")";  // Python's one-element tuple
   std::string header = std::string("{'descr': '") + descr_of(t.dtype()) +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";
   const std::size_t unpadded = 10 + header.size() + 1;  // magic+version+len, header, '\n'
@@ -265,7 +262,9 @@ NpyEntry parse_npy(const std::string& buf, std::size_t at, std::size_t size, con
   return e;
 }
 
-std::map<std::string, NpyEntry> parse_npz(const std::string& buf, const std::string& path) {
+// Entries by name, plus their names in archive order (so errors name the first bad one).
+std::map<std::string, NpyEntry> parse_npz(const std::string& buf, const std::string& path,
+                                          std::vector<std::string>& order) {
   auto bad = [&](const std::string& why) { return Error("Module::load: " + path + ": " + why); };
   if (buf.size() < kEndSize) throw bad("file is truncated or not an .npz archive (" + std::to_string(buf.size()) + " bytes)");
   // The end record sits at the very end unless the archive has a comment (at most 65535 bytes).
@@ -316,6 +315,7 @@ std::map<std::string, NpyEntry> parse_npz(const std::string& buf, const std::str
     const std::string name = member.substr(0, member.size() - 4);
     if (!entries.emplace(name, parse_npy(buf, data_at, csize, where)).second)
       throw Error("Module::load: " + where + ": appears twice");
+    order.push_back(name);
   }
   return entries;
 }
@@ -332,7 +332,8 @@ void Module::load(const std::string& path) {
   if (!in) throw Error("Module::load: cannot open " + path + ": " + std::strerror(errno));
   const std::string buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw Error("Module::load: cannot read " + path);
-  const auto entries = parse_npz(buf, path);
+  std::vector<std::string> order;
+  const auto entries = parse_npz(buf, path, order);
 
   auto params = named_parameters();
   for (const auto& [name, t] : params) {
@@ -347,7 +348,8 @@ void Module::load(const std::string& path) {
                   dtype_name(t.dtype()));
   }
   if (entries.size() != params.size()) {
-    for (const auto& [name, e] : entries) {
+    for (const auto& name : order) {
+      const NpyEntry& e = entries.at(name);
       bool known = false;
       for (const auto& p : params) known = known || p.first == name;
       if (!known)
