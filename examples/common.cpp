@@ -364,11 +364,13 @@ struct LegendEntry {
   bool disc;
 };
 
-void legend(Plot& plot, const std::vector<LegendEntry>& entries) {
+// Top right inside the plot, or (below = true) under the x axis label, where it hides nothing.
+void legend(Plot& plot, const std::vector<LegendEntry>& entries, bool below = false) {
   int text_w = 0;
   for (const auto& e : entries) text_w = std::max(text_w, Image::text_width(e.name));
   int w = text_w + 46, h = static_cast<int>(entries.size()) * 22 + 8;
-  int x = plot.left + plot.width - w - 10, y = plot.top + 10;
+  int x = below ? plot.left : plot.left + plot.width - w - 10;
+  int y = below ? plot.top + plot.height + 50 : plot.top + 10;
   plot.image.fill_rect(x, y, x + w, y + h, colors::white);
   plot.image.fill_rect(x, y, x + w, y + 1, colors::grey);
   plot.image.fill_rect(x, y + h, x + w, y + h + 1, colors::grey);
@@ -472,7 +474,9 @@ Image scatter(const ag::Tensor& points, const ag::Tensor& labels,
               double xmin, double xmax, double ymin, double ymax, const std::string& title,
               const std::string& xlabel, const std::string& ylabel, int width, int height) {
   static const Color kClassColors[] = {colors::red, colors::green, colors::purple, colors::blue};
-  Image image(width, height);
+  // The legend goes under the plot: scattered points leave no corner free for it.
+  const int legend_h = static_cast<int>(class_names.size() + lines.size()) * 22 + 20;
+  Image image(width, height + legend_h);
   image.text((width - Image::text_width(title)) / 2, 8, title, colors::black);
   Plot plot(image, 70, 50, width - 90, height - 110, xmin, xmax, ymin, ymax);
   plot.axes(xlabel, ylabel);
@@ -488,7 +492,7 @@ Image scatter(const ag::Tensor& points, const ag::Tensor& labels,
     auto k = static_cast<std::size_t>(y[i]);
     plot.point(xy[2 * i], xy[2 * i + 1], entries.at(k).color, 6);
   }
-  legend(plot, entries);
+  legend(plot, entries, true);
   return image;
 }
 
