@@ -89,6 +89,9 @@ std::string summary_text(const Tensor& t, int precision) {
          num(std::sqrt(sq), precision);
 }
 
+// "{2, 3}", and "scalar" for a 0-d tensor (clearer to a learner than "{}").
+std::string shape_text(const Shape& s) { return s.empty() ? "scalar" : shape_str(s); }
+
 bool small(const Tensor& t, const DotOptions& o) { return t.numel() <= o.max_elements; }
 
 // A tensor in one line: in full when small, else its shape and a summary.
@@ -160,13 +163,15 @@ const void* key_of(const Tensor& t) {
   return n ? static_cast<const void*>(n) : static_cast<const void*>(t.impl());
 }
 
-// "1 (Sequential).0 (Linear)" -> "1.0": the module path as named_parameters() writes it.
+// "1 (Sequential).0 (Linear)" -> "1.0": the module path as named_parameters() writes it. A part
+// without "(Type)" is a module that is nobody's child (just its type name): it has no path.
 std::string module_path(const std::string& scope) {
   std::string out;
   std::stringstream parts(scope);
   std::string part;
   while (std::getline(parts, part, '.')) {
     const std::size_t paren = part.find(" (");
+    if (paren == std::string::npos) continue;
     if (!out.empty()) out += '.';
     out += part.substr(0, paren);
   }
@@ -316,7 +321,7 @@ std::string tensor_record(const Graph& g, std::size_t ti, const DotOptions& o) {
   const TensorVertex& v = g.tensors[ti];
   std::vector<std::string> fields;
   fields.push_back(record_escape(v.label));
-  fields.push_back(record_escape(shape_str(v.t.shape()) + " " + dtype_name(v.t.dtype())));
+  fields.push_back(record_escape(shape_text(v.t.shape()) + " " + dtype_name(v.t.dtype())));
   if (o.values) {
     Tensor val = value_of(g, ti);
     std::string text;
@@ -646,29 +651,48 @@ struct RulePart {
   std::string symbol, rhs;
 };
 
-// Parts are separated by ',' or ';' outside brackets; each is "dX = right-hand side" (the
-// right-hand side may itself be a chain: "dx = dy * exp(x) = dy * y").
+// Parts are separated by ',' or ';' outside brackets, where the next part starts "dX =";
+// each is "dX = right-hand side" (which may itself be a chain: "dx = dy * exp(x) = dy * y").
+// A comma inside a right-hand side ("dx = dy at the maximum, 0 elsewhere") stays in it.
+bool starts_part(const std::string& piece) {
+  const std::string t = trim(piece);
+  const std::size_t eq = t.find('=');
+  if (eq == std::string::npos || t.size() < 2 || t[0] != 'd') return false;
+  const std::string lhs = trim(t.substr(0, eq));
+  if (lhs.size() < 2) return false;
+  for (char c : lhs)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
 std::vector<RulePart> parse_rule(const char* rule) {
   std::vector<RulePart> parts;
   if (!rule) return parts;
   std::vector<std::string> pieces(1);
+  std::vector<char> separators;
   int depth = 0;
   for (const char* c = rule; *c; ++c) {
     if (*c == '(' || *c == '[') ++depth;
     if (*c == ')' || *c == ']') --depth;
-    if (depth == 0 && (*c == ',' || *c == ';'))
+    if (depth == 0 && (*c == ',' || *c == ';')) {
       pieces.emplace_back();
-    else
+      separators.push_back(*c);
+    } else {
       pieces.back() += *c;
+    }
   }
-  for (const std::string& piece : pieces) {
-    const std::size_t eq = piece.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string lhs = trim(piece.substr(0, eq));
-    bool symbol = lhs.size() >= 2 && lhs[0] == 'd';
-    for (char c : lhs)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') symbol = false;
-    if (symbol) parts.push_back({lhs.substr(1), trim(piece.substr(eq + 1))});
+  std::vector<std::string> merged;
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    if (k == 0 || starts_part(pieces[k]))
+      merged.push_back(pieces[k]);
+    else
+      merged.back() += separators[k - 1] + pieces[k];
+  }
+  for (const std::string& piece : merged) {
+    if (!starts_part(piece)) continue;
+    const std::string t = trim(piece);
+    const std::size_t eq = t.find('=');
+    parts.push_back({trim(t.substr(1, eq - 1)), trim(t.substr(eq + 1))});
   }
   return parts;
 }
@@ -802,7 +826,7 @@ class Tracer {
       const TensorVertex& v = g_.tensors[ti];
       out_ << "  " << v.label << " = " << inline_text(value_of(g_, ti), o_) << "   ("
            << (v.kind == Kind::Parameter ? "parameter" : "constant") << ", "
-           << shape_str(v.t.shape()) << " " << dtype_name(v.t.dtype()) << ")\n";
+           << shape_text(v.t.shape()) << " " << dtype_name(v.t.dtype()) << ")\n";
     }
     for (std::size_t oi : g_.forward) {
       const OpVertex& o = g_.ops[oi];
@@ -841,16 +865,19 @@ class Tracer {
     return op == "max" || op == "min" || op == "gather" || op == "scatter_add";
   }
 
-  // The sum of the gradients a tensor received along several paths.
-  void print_sum(std::size_t ti, const std::string& indent) {
+  // The sum of the gradients a tensor received along several paths; returns the total (the
+  // engine's stored one where a path's numbers could not be recomputed).
+  Tensor print_sum(std::size_t ti, const std::string& indent) {
     const auto& cs = contributions_[ti];
-    if (cs.size() < 2) return;
     const std::string lhs = d(ti);
     std::string terms, nums;
     bool all = true, nums_ok = true;
     Tensor total;
     for (std::size_t k = 0; k < cs.size(); ++k) {
-      const std::string via = g_.ops[cs[k].op].label;
+      std::size_t same_op = 0;
+      for (const Contribution& other : cs) same_op += other.op == cs[k].op;
+      std::string via = g_.ops[cs[k].op].label;
+      if (same_op > 1) via += ", input " + std::to_string(cs[k].slot + 1);
       terms += (k ? " + " : "") + lhs + " (via " + via + ")";
       if (!cs[k].value.defined()) {
         all = false;
@@ -861,15 +888,14 @@ class Tracer {
       NoGradGuard no_grad;
       total = total.defined() ? add(total, cs[k].value) : cs[k].value;
     }
+    const Tensor stored = stored_grad(g_, ti);
+    if (!all) total = stored;
     out_ << indent << lhs << " arrives along " << cs.size() << " paths, so they add up:\n";
     out_ << indent << "  " << lhs << " = " << terms << "\n";
     const std::string pad(indent.size() + 2 + lhs.size() + 1, ' ');
     if (all && nums_ok) out_ << pad << "= " << nums << "\n";
-    const Tensor stored = stored_grad(g_, ti);
-    Tensor shown = all ? total : stored;
-    if (shown.defined()) out_ << pad << "= " << inline_text(shown, o_) << "\n";
-    if (all && g_.tensors[ti].producer && stored.defined() && !close(total, stored))
-      out_ << pad << "(the engine stored " << inline_text(stored, o_) << ")\n";
+    if (total.defined()) out_ << pad << "= " << inline_text(total, o_) << "\n";
+    return total;
   }
 
   void backward_pass() {
@@ -884,7 +910,7 @@ class Tracer {
       const Node* n = o.node;
       const std::string op = n->op ? n->op->name : "op";
       out_ << "\n";
-      print_sum(o.out, "  ");
+      if (contributions_[o.out].size() > 1) print_sum(o.out, "  ");
       if (!n->grad.defined()) {
         out_ << "  " << g_.tensors[o.out].label << " = " << expression(o)
              << ": no gradient reached this op (it does not lead to " << L << ")\n";
@@ -976,9 +1002,11 @@ class Tracer {
               NoGradGuard no_grad;
               product = mul(n->grad, local[i]);
             }
+            const bool trivial = close(local[i], ones_like(local[i]));  // add: nothing to show
             if (close(product, raw)) {
-              out_ << pad << "= " << values_text(n->grad, o_.precision) << " * "
-                   << values_text(local[i], o_.precision) << "\n";
+              if (!trivial)
+                out_ << pad << "= " << values_text(n->grad, o_.precision) << " * "
+                     << values_text(local[i], o_.precision) << "\n";
               shown = true;
             }
           }
@@ -1008,15 +1036,16 @@ class Tracer {
     if (leaves.empty()) out_ << "  (none: no leaf of the graph requires grad)\n";
     for (std::size_t ti : leaves) {
       const auto& cs = contributions_[ti];
+      Tensor total;
       if (cs.size() >= 2) {
-        print_sum(ti, "  ");
-        continue;
+        total = print_sum(ti, "  ");
+      } else {
+        total = cs.empty() || !cs[0].value.defined() ? stored_grad(g_, ti) : cs[0].value;
+        out_ << "  " << d(ti) << " = " << inline_text(total, o_) << "\n";
       }
-      Tensor value = cs.empty() ? Tensor() : cs[0].value;
-      if (!value.defined()) value = stored_grad(g_, ti);
-      out_ << "  " << d(ti) << " = " << inline_text(value, o_) << "\n";
+      // .grad accumulates over backward calls; this trace shows the last one.
       const Tensor stored = stored_grad(g_, ti);
-      if (!cs.empty() && cs[0].value.defined() && stored.defined() && !close(value, stored))
+      if (total.defined() && stored.defined() && !close(total, stored))
         out_ << "    (" << g_.tensors[ti].label << ".grad holds " << inline_text(stored, o_)
              << ": it also accumulated earlier backward calls; zero_grad() clears it)\n";
     }
