@@ -75,7 +75,7 @@ bool close(double a, double b, const GradcheckOptions& o) {
 void consider(GradcheckEntry& e, double analytic, double reference, std::size_t out_index,
               std::size_t in_index, const Shape& shape, const GradcheckOptions& o) {
   double abs_err = std::abs(analytic - reference);
-  double rel_err = abs_err / std::max(std::abs(reference), 1e-300);
+  double rel_err = abs_err == 0 ? 0 : abs_err / std::abs(reference);  // inf when reference is 0
   bool ok = close(analytic, reference, o);
   // The worst element: any failure beats any pass; then the larger error beyond tolerance.
   double badness = abs_err - (o.atol + o.rtol * std::abs(reference));
@@ -165,6 +165,12 @@ GradcheckResult gradgradcheck(Function f, const std::vector<Tensor>& inputs, Gra
   // g(x) = (df/dx)^T v for every checked input, flattened and joined: its Jacobian is the
   // Hessian-vector structure that create_graph must get right.
   Function first_order = [f, checked, v](const std::vector<Tensor>& xs) {
+    // Runs inside gradcheck's no-grad numeric pass too: this function needs its graph.
+    struct EnableGrad {
+      bool previous = is_grad_enabled();
+      EnableGrad() { set_grad_enabled(true); }
+      ~EnableGrad() { set_grad_enabled(previous); }
+    } enable_grad;
     std::vector<Tensor> wrt;
     for (std::size_t i : checked) wrt.push_back(xs[i]);
     Tensor out = f(xs);
