@@ -24,19 +24,23 @@ std::string read_maybe_gzipped(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw Error("load_idx: cannot open " + path + ": " + (errno ? std::strerror(errno) : "out of memory"));
   std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(f, gzclose);
+  gzbuffer(f, 1 << 20);  // bigger reads than zlib's 8 KiB default: fewer system calls
   std::string out;
-  char buf[1 << 16];
+  std::size_t size = 0;
+  constexpr unsigned kChunk = 1u << 22;
   for (;;) {
-    const int n = gzread(f, buf, sizeof buf);
+    out.resize(size + kChunk);  // read straight into the result, no bounce buffer
+    const int n = gzread(f, &out[size], kChunk);
     if (n < 0) {
       int code = 0;
       const char* msg = gzerror(f, &code);
       throw Error("load_idx: " + path + ": cannot read (" + (code == Z_ERRNO ? std::strerror(errno) : msg) +
                   "): the file is corrupt or truncated");
     }
+    size += static_cast<std::size_t>(n);
     if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
   }
+  out.resize(size);
   int code = 0;
   const char* msg = gzerror(f, &code);
   if (code != Z_OK && code != Z_STREAM_END)  // a gzip stream cut short ends with Z_BUF_ERROR

@@ -223,3 +223,14 @@ TEST_CASE("Module::to converts parameters in place", "[nn][module]") {
   REQUIRE(y.dtype() == float64);
   REQUIRE_THROWS_WITH(lin.to(int64), Contains("int64"));
 }
+
+TEST_CASE("forward runs in a scope named after the module, for graph dumps", "[nn][module]") {
+  auto net = nn::mlp({2, 3, 1});
+  const Tensor y = (*net)(ones({1, 2}));
+  const std::string dot = to_dot(y);
+  INFO(dot);
+  // The root is known by its type; children by "<registered name> (<type>)", joined with '.'.
+  REQUIRE_THAT(dot, Contains("Sequential.0 (Linear)") && Contains("Sequential.1 (Sigmoid)") &&
+                        Contains("Sequential.2 (Linear)"));
+  REQUIRE_THAT(dot, Contains("0.weight") && Contains("2.bias"));
+}
