@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what ag needs on Debian 12 with apt-get, and nothing when it is all there already.
+# Used by scripts/demo.sh and scripts/test.sh; safe to run any number of times.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ccache               # compiler and build
+  xtensor-dev xtl-dev libxsimd-dev            # n-d arrays and SIMD kernels
+  libxtensor-blas-dev libopenblas-dev         # matmul through OpenBLAS (not the reference BLAS)
+  libtbb-dev                                  # threads inside kernels
+  catch2                                      # tests (Catch2 2.x)
+  zlib1g-dev                                  # reading .gz datasets
+  libstb-dev                                  # image output in examples
+  graphviz                                    # rendering graph dumps to SVG/PNG
+  dataset-fashion-mnist                       # the demo's data
+  python3-numpy                               # helper scripts
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "setup: missing packages (${missing[*]}) and neither root nor sudo available" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test in one command: install what is missing, build Release in build/ and run ctest, then
+# build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too.
+#   --no-sanitize   skip the sanitizer run (quick local check)
+# Exits non-zero when any build or test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitize=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-sanitize) sanitize=0 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+./scripts/setup.sh
+jobs=$(nproc)
+start=$SECONDS
+
+echo "== Release build (build/)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$jobs"
+echo "== Release tests"
+(cd build && ctest --output-on-failure -j "$jobs")
+
+if ((sanitize)); then
+  # -O1 keeps the sanitized suite fast enough for the big examples; -g gives readable reports.
+  echo "== ASan + UBSan build (build-asan/)"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAG_SANITIZE=ON \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DXTENSOR_ENABLE_ASSERT"
+  cmake --build build-asan -j "$jobs"
+  echo "== ASan + UBSan tests"
+  (cd build-asan &&
+   ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+   ctest --output-on-failure -j "$jobs")
+fi
+
+echo "== all tests passed in $((SECONDS - start)) s"
