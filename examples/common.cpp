@@ -420,6 +420,9 @@ Image line_plot(const std::vector<Series>& series, const std::string& title,
   std::vector<LegendEntry> entries;
   for (std::size_t i = 0; i < series.size(); ++i) {
     plot.polyline(xs[i], ys[i], series[i].color, 2);
+    if (ys[i].size() <= 30)  // few points: mark each, so that a single one shows too
+      for (std::size_t j = 0; j < ys[i].size(); ++j)
+        if (std::isfinite(ys[i][j])) plot.point(xs[i][j], ys[i][j], series[i].color, 4);
     entries.push_back({series[i].name, series[i].color, false});
   }
   legend(plot, entries);
