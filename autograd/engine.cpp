@@ -66,9 +66,8 @@ static Node* record_impl(const OpInfo& op, Tensor& out, const Tensor* const* in,
     for (std::size_t i = 0; i < n; ++i)
       node->input_versions[i] = in[i]->defined() ? in[i]->version() : 0;
   }
-  node->result = alias(out, out.shape());
+  node->output_ref = out.impl_ptr();
   node->result_version = out.version();
-  node->out_shape = out.shape();
   node->out_dtype = out.dtype();
   node->scope = t_scope;
   node->seq = ++g_seq;
@@ -109,15 +108,17 @@ Tensor Node::input(std::size_t i) const {
 }
 
 Tensor Node::output() const {
-  if (result.version() != result_version)
-    fail(modified_message(*this, "output", result, result_version, result.version()));
-  if (!t_grad_enabled) return result;
-  // Under create_graph the result must lead back to this node, so that a gradient formula
-  // that uses it (sigmoid's y * (1 - y)) is differentiated through the forward op as well.
-  Tensor t = alias(result, result.shape());
-  t.impl()->grad_fn = std::const_pointer_cast<Node>(shared_from_this());
-  t.impl()->requires_grad = true;
-  return t;
+  std::shared_ptr<TensorImpl> impl = output_ref.lock();
+  if (!impl) fail("backward of '" + std::string(op->name) + "': its output no longer exists");
+  Tensor out(std::move(impl));
+  if (out.version() != result_version)
+    fail(modified_message(*this, "output", out, result_version, out.version()));
+  return out;
+}
+
+Tensor Node::result() const {
+  std::shared_ptr<TensorImpl> impl = output_ref.lock();
+  return impl ? Tensor(std::move(impl)).detach() : Tensor();
 }
 
 // Dropping the last handle of a long chain would destroy node after node recursively and
@@ -189,9 +190,9 @@ void accumulate_leaf(TensorImpl& leaf, Tensor g) {
 }
 
 std::string freed_message(const Node& n) {
+  Tensor out = n.result();
   return "backward: the graph through '" + std::string(n.op->name) + "' (output " +
-         shape_str(n.out_shape) + " " + dtype_name(n.out_dtype) +
-         ") was already used by a backward pass and its saved values were freed. Pass "
+         describe(out) + ") was already used by a backward pass and its saved values were freed. Pass "
          "retain_graph=true to the first backward (x.backward({}, true)) to run backward through "
          "it again, or use ag::grad(outputs, inputs, {}, /*retain_graph=*/true) for repeated "
          "gradients.";

@@ -303,7 +303,7 @@ Graph collect(const Tensor& root, const char* who) {
 Tensor value_of(const Graph& g, std::size_t ti) {
   const TensorVertex& v = g.tensors[ti];
   if (v.t.defined() && v.t.impl()->storage) return v.t;
-  if (v.producer && v.producer->result.defined()) return v.producer->result;
+  if (v.producer) return v.producer->result();
   return {};
 }
 
@@ -348,9 +348,11 @@ std::string tensor_record(const Graph& g, std::size_t ti, const DotOptions& o) {
     }
     fields.push_back(record_escape(text));
   }
-  std::string label = "{ ";
+  // Records lay fields across the rank direction; braces turn them: one row in either layout.
+  const bool across = o.rankdir == "LR" || o.rankdir == "RL";
+  std::string label = across ? "{ " : "";
   for (std::size_t i = 0; i < fields.size(); ++i) label += (i ? " | " : "") + fields[i];
-  label += " }";
+  label += across ? " }" : "";
 
   std::string style, fill;
   switch (v.kind) {
@@ -366,9 +368,26 @@ std::string tensor_record(const Graph& g, std::size_t ti, const DotOptions& o) {
          "\", label=\"" + label + "\"];";
 }
 
-std::string op_node(const Graph& g, std::size_t oi) {
+// The scalar an op was given, in a second line under its name: "div_scalar" then "/ 2".
+std::string op_attribute(const Node& n, int precision) {
+  const std::string op = n.op ? n.op->name : "";
+  const std::string a = num(n.a, precision), b = num(n.b, precision);
+  if (op == "add_scalar") return n.a < 0 ? "- " + num(-n.a, precision) : "+ " + a;
+  if (op == "rsub_scalar") return a + " -";
+  if (op == "mul_scalar") return "* " + a;
+  if (op == "div_scalar") return "/ " + a;
+  if (op == "rdiv_scalar") return a + " /";
+  if (op == "pow") return "^" + a;
+  if (op == "leaky_relu") return "slope " + a;
+  if (op == "clamp") return "[" + a + ", " + b + "]";
+  return "";
+}
+
+std::string op_node(const Graph& g, std::size_t oi, const DotOptions& o) {
   const Node* n = g.ops[oi].node;
-  const std::string name = n->op ? n->op->name : "op";
+  std::string name = n->op ? n->op->name : "op";
+  const std::string attribute = op_attribute(*n, o.precision);
+  if (!attribute.empty()) name += "\n" + attribute;
   return "op" + std::to_string(oi) +
          " [shape=ellipse, style=filled, fillcolor=\"#d8f0d8\", label=\"" + quote_escape(name) +
          "\"];";
@@ -418,16 +437,20 @@ std::string to_dot(const Tensor& root, DotOptions options) {
                           : "backward has not run yet: no gradients";
   title += "\nblue: parameters, grey dashed: constants, white: intermediates, green: ops";
 
+  if (options.rankdir != "LR" && options.rankdir != "RL" && options.rankdir != "TB" &&
+      options.rankdir != "BT")
+    throw Error("to_dot: rankdir must be \"LR\", \"RL\", \"TB\" or \"BT\", got \"" +
+                options.rankdir + "\"");
   std::ostringstream out;
   out << "digraph ag {\n"
-      << "  graph [rankdir=LR, labelloc=t, fontname=\"Helvetica\", fontsize=12, label=\""
+      << "  graph [rankdir=" << options.rankdir << ", labelloc=t, fontname=\"Helvetica\", fontsize=12, label=\""
       << quote_escape(title) << "\"];\n"
       << "  node [fontname=\"Helvetica\", fontsize=10];\n"
       << "  edge [color=\"#555555\"];\n";
   for (std::size_t ti = 0; ti < g.tensors.size(); ++ti)
     if (tensor_cluster[ti] < 0) out << "  " << tensor_record(g, ti, options) << "\n";
   for (std::size_t oi = 0; oi < g.ops.size(); ++oi)
-    if (op_cluster[oi] < 0) out << "  " << op_node(g, oi) << "\n";
+    if (op_cluster[oi] < 0) out << "  " << op_node(g, oi, options) << "\n";
   for (std::size_t c = 0; c < clusters.size(); ++c) {
     out << "  subgraph cluster_" << c << " {\n"
         << "    label=\"" << quote_escape(clusters[c]) << "\";\n"
@@ -436,7 +459,7 @@ std::string to_dot(const Tensor& root, DotOptions options) {
       if (tensor_cluster[ti] == static_cast<std::ptrdiff_t>(c))
         out << "    " << tensor_record(g, ti, options) << "\n";
     for (std::size_t oi = 0; oi < g.ops.size(); ++oi)
-      if (op_cluster[oi] == static_cast<std::ptrdiff_t>(c)) out << "    " << op_node(g, oi) << "\n";
+      if (op_cluster[oi] == static_cast<std::ptrdiff_t>(c)) out << "    " << op_node(g, oi, options) << "\n";
     out << "  }\n";
   }
   // Data flow: each op's inputs into it, in slot order, then the op into its output.
@@ -910,7 +933,10 @@ class Tracer {
       const Node* n = o.node;
       const std::string op = n->op ? n->op->name : "op";
       out_ << "\n";
-      if (contributions_[o.out].size() > 1) print_sum(o.out, "  ");
+      if (contributions_[o.out].size() > 1) {
+        print_sum(o.out, "  ");
+        out_ << "\n";
+      }
       if (!n->grad.defined()) {
         out_ << "  " << g_.tensors[o.out].label << " = " << expression(o)
              << ": no gradient reached this op (it does not lead to " << L << ")\n";

@@ -14,13 +14,18 @@ namespace ag {
 void* alloc_buffer(std::size_t nbytes);
 void free_buffer(void* p, std::size_t nbytes);
 
-// A contiguous buffer with a version counter shared by every tensor that views it.
+// A contiguous buffer with a version counter shared by every tensor that views it. Tiny
+// buffers (scalars, small vectors) live inside the Storage itself: one allocation fewer per op.
 struct Storage {
+  static constexpr std::size_t kInline = 64;
   void* data = nullptr;
   std::size_t nbytes = 0;
   std::uint64_t version = 0;
-  explicit Storage(std::size_t n) : data(alloc_buffer(n)), nbytes(n) {}
-  ~Storage() { free_buffer(data, nbytes); }
+  alignas(16) unsigned char inline_buffer[kInline];
+  explicit Storage(std::size_t n) : data(n <= kInline ? inline_buffer : alloc_buffer(n)), nbytes(n) {}
+  ~Storage() {
+    if (data != inline_buffer) free_buffer(data, nbytes);
+  }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 };
@@ -44,10 +49,11 @@ struct Node : std::enable_shared_from_this<Node> {
   const OpInfo* op = nullptr;
   std::vector<Tensor> inputs;
   std::vector<std::uint64_t> input_versions;  // when op->saves_inputs
-  Tensor result;                              // detached alias of the output (backward and dumps)
+  // The output, held weakly (a strong reference would be a cycle). It is alive whenever the node
+  // can run: a node is reached only from a root or from the inputs of a consumer node.
+  std::weak_ptr<TensorImpl> output_ref;
   std::uint64_t result_version = 0;
   Tensor saved;                               // one more saved tensor (an index), if any
-  Shape out_shape;
   Dtype out_dtype = float32;
 
   // Attributes: which ones an op uses is written next to the op.
@@ -68,7 +74,10 @@ struct Node : std::enable_shared_from_this<Node> {
   ~Node();
   bool needs_grad(std::size_t i) const;
   Tensor input(std::size_t i) const;  // checks the version counter
-  Tensor output() const;  // the result; differentiable (re-attached to this node) under create_graph
+  // The output for backward formulas (checks the version counter). It leads back to this node,
+  // so under create_graph a formula that uses it (sigmoid's y * (1 - y)) is differentiated too.
+  Tensor output() const;
+  Tensor result() const;  // the output's value, detached, for dumps; undefined once it is gone
 };
 
 // Helpers for op implementations.

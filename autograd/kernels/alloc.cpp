@@ -1,5 +1,11 @@
-// Tensor buffers. Large buffers are kept in a small per-size cache when freed: a fresh 40 MB
-// buffer costs ~10k page faults (more than the arithmetic on it), a reused one costs none.
+// Tensor buffers. Freed buffers are kept for reuse instead of going back to malloc:
+//  - small ones (up to 64 KiB) in per-thread free lists by power-of-two size class: a training
+//    step frees and allocates the same sizes over and over, and glibc's heap trimming turned
+//    that pattern into 20 us per op;
+//  - large ones in one shared cache by exact size: a fresh 40 MB buffer costs ~10k page faults
+//    (more than the arithmetic on it), a reused one costs none.
+#include <malloc.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -11,54 +17,95 @@
 namespace ag {
 namespace {
 constexpr std::size_t kAlign = 64;
-constexpr std::size_t kCacheMin = 1 << 16;          // cache buffers of 64 KiB and more
-constexpr std::size_t kCacheMaxTotal = std::size_t(1) << 30;  // hold at most 1 GiB idle
+constexpr std::size_t kSmallMax = std::size_t(1) << 16;        // size classes up to 64 KiB
+constexpr std::size_t kSmallPerClass = 64;                     // buffers kept per class and thread
+constexpr std::size_t kLargeIdleMax = std::size_t(1) << 30;    // large buffers kept: 1 GiB
 
-struct BufferCache {
+std::size_t size_class(std::size_t n) {  // index c: buffers of 128 << c bytes
+  std::size_t c = 0;
+  while ((std::size_t(128) << c) < n) ++c;
+  return c;
+}
+constexpr std::size_t kClasses = 10;  // 128 B .. 64 KiB
+
+struct SmallCache {
+  std::vector<void*> lists[kClasses];
+  ~SmallCache() {
+    for (auto& l : lists)
+      for (void* p : l) std::free(p);
+  }
+};
+SmallCache& small_cache() {
+  thread_local SmallCache c;
+  return c;
+}
+
+struct LargeCache {
   std::mutex mutex;
   std::unordered_map<std::size_t, std::vector<void*>> free_lists;
   std::size_t idle_bytes = 0;
-  ~BufferCache() {
-    for (auto& kv : free_lists)
-      for (void* p : kv.second) std::free(p);
-  }
 };
-BufferCache& cache() {
-  static BufferCache* c = new BufferCache;  // never destroyed: tensors may die after main
+LargeCache& large_cache() {
+  static LargeCache* c = new LargeCache;  // never destroyed: tensors may die after main
   return *c;
 }
+// glibc hands freed heap memory back to the OS once 128 KiB sit free at the top of the heap,
+// and page-faults it in again on the next allocation: with a graph freed and rebuilt every
+// training step, that made backward 20x slower on 1,000-element tensors. Keep up to 256 MiB.
+const bool g_malloc_tuned = [] { return mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1; }();
+
 std::size_t round_up(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+void* checked(void* p, std::size_t nbytes) {
+  if (!p) throw Error("out of memory: could not allocate " + std::to_string(nbytes) + " bytes");
+  return p;
+}
 }  // namespace
 
 void* alloc_buffer(std::size_t nbytes) {
-  std::size_t n = round_up(nbytes ? nbytes : 1);
-  if (n >= kCacheMin) {
-    BufferCache& c = cache();
-    std::lock_guard<std::mutex> lock(c.mutex);
-    auto it = c.free_lists.find(n);
-    if (it != c.free_lists.end() && !it->second.empty()) {
+  if (nbytes <= kSmallMax) {
+    std::size_t c = size_class(nbytes);
+    std::vector<void*>& list = small_cache().lists[c];
+    if (!list.empty()) {
+      void* p = list.back();
+      list.pop_back();
+      return p;
+    }
+    return checked(std::aligned_alloc(kAlign, std::size_t(128) << c), nbytes);
+  }
+  std::size_t n = round_up(nbytes);
+  LargeCache& lc = large_cache();
+  {
+    std::lock_guard<std::mutex> lock(lc.mutex);
+    auto it = lc.free_lists.find(n);
+    if (it != lc.free_lists.end() && !it->second.empty()) {
       void* p = it->second.back();
       it->second.pop_back();
-      c.idle_bytes -= n;
+      lc.idle_bytes -= n;
       return p;
     }
   }
-  void* p = std::aligned_alloc(kAlign, n);
-  if (!p) throw Error("out of memory: could not allocate " + std::to_string(nbytes) + " bytes");
-  return p;
+  return checked(std::aligned_alloc(kAlign, n), nbytes);
 }
 
 void free_buffer(void* p, std::size_t nbytes) {
   if (!p) return;
-  std::size_t n = round_up(nbytes ? nbytes : 1);
-  if (n >= kCacheMin) {
-    BufferCache& c = cache();
-    std::lock_guard<std::mutex> lock(c.mutex);
-    if (c.idle_bytes + n <= kCacheMaxTotal) {
-      c.free_lists[n].push_back(p);
-      c.idle_bytes += n;
+  if (nbytes <= kSmallMax) {
+    std::vector<void*>& list = small_cache().lists[size_class(nbytes)];
+    if (list.size() < kSmallPerClass) {
+      list.push_back(p);
       return;
     }
+    std::free(p);
+    return;
+  }
+  std::size_t n = round_up(nbytes);
+  LargeCache& lc = large_cache();
+  std::lock_guard<std::mutex> lock(lc.mutex);
+  if (lc.idle_bytes + n <= kLargeIdleMax) {
+    lc.free_lists[n].push_back(p);
+    lc.idle_bytes += n;
+    return;
   }
   std::free(p);
 }
