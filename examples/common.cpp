@@ -278,6 +278,22 @@ std::vector<double> nice_ticks(double lo, double hi, int count) {
   return ticks;
 }
 
+// Ticks of a log10 axis over [lo, hi] (in log10 units): at 1, 2 and 5 times powers of ten,
+// or at every digit when the range spans less than a decade.
+std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> ticks;
+  for (const auto& mantissas : {std::vector<double>{1, 2, 5}, std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
+    ticks.clear();
+    for (double k = std::floor(lo); k <= std::ceil(hi); ++k)
+      for (double m : mantissas) {
+        double t = k + std::log10(m);
+        if (t >= lo && t <= hi) ticks.push_back(t);
+      }
+    if (ticks.size() >= 3) break;
+  }
+  return ticks;
+}
+
 std::string short_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g", v);
@@ -302,11 +318,11 @@ void Plot::axes(const std::string& xlabel, const std::string& ylabel, int ticks)
     std::string label = short_number(t);
     image.text(x - Image::text_width(label) / 2, top + height + 8, label, colors::black);
   }
-  for (double t : nice_ticks(ymin, ymax, ticks)) {
+  for (double t : log_y ? log_ticks(ymin, ymax) : nice_ticks(ymin, ymax, ticks)) {
     int y = static_cast<int>(std::lround(py(t)));
     image.fill_rect(left, y, left + width, y + 1, colors::light_grey);
     image.fill_rect(left - 5, y, left, y + 1, colors::black);
-    std::string label = short_number(t);
+    std::string label = short_number(log_y ? std::pow(10.0, t) : t);
     image.text(left - 8 - Image::text_width(label), y - 6, label, colors::black);
   }
   image.fill_rect(left, top, left + width, top + 1, colors::black);
@@ -416,7 +432,8 @@ Image line_plot(const std::vector<Series>& series, const std::string& title,
   Image image(width, height);
   image.text((width - Image::text_width(title)) / 2, 8, title, colors::black);
   Plot plot(image, 80, 50, width - 100, height - 110, xmin, xmax, ymin, ymax);
-  plot.axes(xlabel, log_y ? ylabel + " (log10)" : ylabel);
+  plot.log_y = log_y;
+  plot.axes(xlabel, log_y ? ylabel + " (log scale)" : ylabel);
   std::vector<LegendEntry> entries;
   for (std::size_t i = 0; i < series.size(); ++i) {
     plot.polyline(xs[i], ys[i], series[i].color, 2);

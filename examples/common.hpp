@@ -119,6 +119,7 @@ class Plot {
   double px(double x) const;  // data -> pixel
   double py(double y) const;
   // Frame, tick labels (about `ticks` per axis) and axis labels.
+  // With log_y set, y coordinates are log10 of the values and the ticks name the values.
   void axes(const std::string& xlabel, const std::string& ylabel, int ticks = 5);
   // A segment, clipped to the plotting rectangle.
   void line(double x0, double y0, double x1, double y1, Color c, double thickness = 2);
@@ -131,6 +132,7 @@ class Plot {
   Image& image;
   int left, top, width, height;
   double xmin, xmax, ymin, ymax;
+  bool log_y = false;
 };
 
 struct Series {
