@@ -128,11 +128,18 @@ def targets(values, threads_list):
 
     for t in threads_list:
         for w, need in [("mlp_b1", 5.0), ("mlp_b32", 1.5), ("mlp_b256", 1.0), ("mlp_relu_b256", 1.0)]:
-            ag, torch = med(values, "ag", t, w), med(values, "torch", t, w)
-            if ag is None or torch is None:
+            # Against LibTorch's best figure at up to t threads: its threads spin against
+            # OpenBLAS's at small batches, and the issue asks for its best setting.
+            ag = med(values, "ag", t, w)
+            torch_by_threads = {u: med(values, "torch", u, w) for u in threads_list if u <= t}
+            torch_by_threads = {u: v for u, v in torch_by_threads.items() if v is not None}
+            if ag is None or not torch_by_threads:
                 continue
+            best_u = max(torch_by_threads, key=torch_by_threads.get)
+            torch = torch_by_threads[best_u]
             r = ag / torch
-            line(f"{w}: ag >= {need}x LibTorch samples/s", t, f"{r:.2f}x ({fmt(ag)} vs {fmt(torch)})", r >= need)
+            line(f"{w}: ag >= {need}x LibTorch samples/s", t,
+                 f"{r:.2f}x ({fmt(ag)} vs {fmt(torch)} at {best_u} thr)", r >= need)
         for w in ["ops1_fwd", "ops1_bwd"]:
             ag = med(values, "ag", t, w)
             if ag is not None:

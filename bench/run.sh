@@ -49,7 +49,9 @@ if [ "$do_build" = 1 ]; then
   cmake "${cmake_args[@]}" >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
   grep '^-- bench:' "$out/configure.log" || true
   targets=(ag_bench)
-  if cmake --build "$build" --target help | grep -q 'torch_bench'; then targets+=(torch_bench); fi
+  # Not `| grep -q`: under pipefail, grep's early exit fails the pipeline with SIGPIPE.
+  target_list=$(cmake --build "$build" --target help)
+  case "$target_list" in *torch_bench*) targets+=(torch_bench) ;; esac
   cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]}"
 fi
 
