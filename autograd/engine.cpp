@@ -57,7 +57,7 @@ static Node* record_impl(const OpInfo& op, Tensor& out, const Tensor* const* in,
   for (std::size_t i = 0; i < n; ++i) any = any || (in[i]->defined() && in[i]->requires_grad());
   if (!any) return nullptr;
 
-  auto node = std::make_shared<Node>();
+  auto node = make_pooled<Node>();
   node->op = &op;
   node->inputs.reserve(n);
   for (std::size_t i = 0; i < n; ++i) node->inputs.push_back(*in[i]);

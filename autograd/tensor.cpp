@@ -46,16 +46,16 @@ static std::size_t numel_of(const Shape& s) {
 }
 
 Tensor make_tensor(Shape shape, Dtype dtype) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->numel = numel_of(shape);
-  impl->storage = std::make_shared<Storage>(impl->numel * dtype_size(dtype));
+  impl->storage = make_pooled<Storage>(impl->numel * dtype_size(dtype));
   impl->shape = std::move(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
 
 Tensor alias(const Tensor& t, Shape shape) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->storage = t.impl()->storage;
   impl->numel = t.numel();
   impl->shape = std::move(shape);

@@ -14,6 +14,69 @@ namespace ag {
 void* alloc_buffer(std::size_t nbytes);
 void free_buffer(void* p, std::size_t nbytes);
 
+// Graph objects (tensor handles, storages, nodes) are made and freed by the thousand in every
+// training step; glibc's general path for blocks of their size was half of the per-op cost.
+// A per-thread free list per block size serves them instead (std::allocate_shared with this).
+template <std::size_t Size>
+class BlockPool {
+ public:
+  static void* get() {
+    Lists& l = lists();
+    if (l.alive && !l.free.empty()) {
+      void* p = l.free.back();
+      l.free.pop_back();
+      return p;
+    }
+    return ::operator new(Size);
+  }
+  static void put(void* p) {
+    Lists& l = lists();
+    if (l.alive && l.free.size() < kKeep)
+      l.free.push_back(p);
+    else
+      ::operator delete(p);
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 1 << 16;
+  struct Lists {
+    bool alive = true;  // false once this thread's lists are gone (objects freed at exit)
+    std::vector<void*> free;
+    ~Lists() {
+      alive = false;
+      for (void* p : free) ::operator delete(p);
+      free.clear();
+    }
+  };
+  static Lists& lists() {
+    thread_local Lists l;
+    return l;
+  }
+};
+
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <class U> PoolAllocator(const PoolAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(n == 1 ? BlockPool<sizeof(T)>::get() : ::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (n == 1)
+      BlockPool<sizeof(T)>::put(p);
+    else
+      ::operator delete(p);
+  }
+  template <class U> bool operator==(const PoolAllocator<U>&) const { return true; }
+  template <class U> bool operator!=(const PoolAllocator<U>&) const { return false; }
+};
+
+template <class T, class... Args>
+std::shared_ptr<T> make_pooled(Args&&... args) {
+  return std::allocate_shared<T>(PoolAllocator<T>(), std::forward<Args>(args)...);
+}
+
 // A contiguous buffer with a version counter shared by every tensor that views it. Tiny
 // buffers (scalars, small vectors) live inside the Storage itself: one allocation fewer per op.
 struct Storage {
