@@ -13,6 +13,9 @@ struct DotOptions {
   bool grads = true;
   std::size_t max_elements = 6;  // beyond this a tensor is summarised (shape, min/max/norm)
   int precision = 4;             // significant digits of the numbers shown
+  // Graphviz's layout direction: "LR" (left to right, micrograd's look) or "TB" (top to bottom,
+  // for long chains). Tensor records stay one row of fields either way.
+  std::string rankdir = "LR";
 };
 
 // Deterministic: the same graph gives the same text (ids follow a walk from the root, never
