@@ -1,5 +1,7 @@
 #include "helpers.hpp"
 
+#include <array>
+
 #include <nn/nn.hpp>
 
 using namespace ag;
@@ -233,4 +235,58 @@ TEST_CASE("forward runs in a scope named after the module, for graph dumps", "[n
   REQUIRE_THAT(dot, Contains("Sequential.0 (Linear)") && Contains("Sequential.1 (Sigmoid)") &&
                         Contains("Sequential.2 (Linear)"));
   REQUIRE_THAT(dot, Contains("0.weight") && Contains("2.bias"));
+}
+
+TEST_CASE("init functions fill in place with PyTorch's bounds and spreads", "[nn][init]") {
+  manual_seed(21);
+  auto stats = [](const Tensor& t) {
+    const auto v = t.to_vector();
+    double mean = 0, sq = 0, lo = v[0], hi = v[0];
+    for (double x : v) {
+      mean += x;
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+    mean /= v.size();
+    for (double x : v) sq += (x - mean) * (x - mean);
+    return std::array<double, 4>{mean, std::sqrt(sq / v.size()), lo, hi};
+  };
+  Tensor w = zeros({200, 300}).requires_grad_();  // fan_out 200, fan_in 300
+  const auto v0 = w.version();
+  REQUIRE(nn::init::xavier_uniform_(w).impl() == w.impl());
+  REQUIRE(w.version() > v0);
+  auto s = stats(w);
+  const double xb = std::sqrt(6.0 / 500);
+  REQUIRE(s[2] >= -xb);
+  REQUIRE(s[3] <= xb);
+  REQUIRE(s[1] == Approx(xb / std::sqrt(3.0)).epsilon(0.03));
+
+  nn::init::xavier_normal_(w, 2.0);
+  REQUIRE(stats(w)[1] == Approx(2.0 * std::sqrt(2.0 / 500)).epsilon(0.03));
+  nn::init::kaiming_normal_(w, 0, "fan_in", "relu");
+  REQUIRE(stats(w)[1] == Approx(std::sqrt(2.0 / 300)).epsilon(0.03));
+  nn::init::kaiming_uniform_(w, 0, "fan_out", "relu");
+  s = stats(w);
+  REQUIRE(s[3] <= std::sqrt(6.0 / 200));
+  REQUIRE(s[1] == Approx(std::sqrt(2.0 / 200)).epsilon(0.03));
+  nn::init::normal_(w, 3, 0.5);
+  s = stats(w);
+  REQUIRE(s[0] == Approx(3).epsilon(0.01));
+  REQUIRE(s[1] == Approx(0.5).epsilon(0.03));
+  nn::init::uniform_(w, -2, -1);
+  s = stats(w);
+  REQUIRE(s[2] >= -2);
+  REQUIRE(s[3] <= -1);
+  nn::init::ones_(w);
+  REQUIRE(stats(w)[0] == 1);
+  nn::init::zeros_(w);
+  REQUIRE(stats(w)[3] == 0);
+  REQUIRE_FALSE(w.grad().defined());  // nothing was recorded
+
+  REQUIRE(nn::init::calculate_gain("tanh") == Approx(5.0 / 3));
+  REQUIRE(nn::init::calculate_gain("leaky_relu", std::sqrt(5.0)) == Approx(std::sqrt(1.0 / 3)));
+  REQUIRE_THROWS_WITH(nn::init::calculate_gain("gelu"), Contains("unknown nonlinearity 'gelu'"));
+  REQUIRE_THROWS_WITH(nn::init::xavier_uniform_(zeros({5})), Contains("at least 2 dimensions") && Contains("{5}"));
+  REQUIRE_THROWS_WITH(nn::init::kaiming_uniform_(zeros({2, 2}), 0, "fan_avg"), Contains("fan_avg"));
+  REQUIRE_THROWS_WITH(nn::init::uniform_(zeros({2}, int64)), Contains("int64"));
 }
