@@ -89,6 +89,15 @@ std::string summary_text(const Tensor& t, int precision) {
          num(std::sqrt(sq), precision);
 }
 
+// A label as it follows the "d" of a derivative: "dL/dz1", but "d(df/dx)/dx".
+std::string diff_symbol(const std::string& label) {
+  for (char c : label)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '#' && c != '^' &&
+        c != '.')
+      return "(" + label + ")";
+  return label;
+}
+
 // "{2, 3}", and "scalar" for a 0-d tensor (clearer to a learner than "{}").
 std::string shape_text(const Shape& s) { return s.empty() ? "scalar" : shape_str(s); }
 
@@ -433,7 +442,7 @@ std::string to_dot(const Tensor& root, DotOptions options) {
   std::string title = "graph of " + root_label + ": " + std::to_string(g.ops.size()) +
                       (g.ops.size() == 1 ? " op, " : " ops, ") + std::to_string(g.tensors.size()) +
                       " tensors\n";
-  title += g.backward_ran ? "backward has run: grad = d" + root_label + "/d(tensor)"
+  title += g.backward_ran ? "backward has run: grad = d" + diff_symbol(root_label) + "/d(tensor)"
                           : "backward has not run yet: no gradients";
   title += "\nblue: parameters, grey dashed: constants, white: intermediates, green: ops";
 
@@ -784,10 +793,11 @@ class Tracer {
   std::string run() {
     const std::string& L = g_.tensors[0].label;
     out_ << "Chain rule for " << L << ", step by step\n"
-         << "  d" << L << "/dv is the gradient of " << L
+         << "  d" << diff_symbol(L) << "/dv is the gradient of " << L
          << " with respect to v; @ is a matrix product, ^T a transpose.\n";
     if (g_.ops.empty()) {
-      out_ << "  " << L << " is a leaf: no op to differentiate; d" << L << "/d" << L << " = 1.\n";
+      out_ << "  " << L << " is a leaf: no op to differentiate; " << d(0)
+           << " = 1.\n";
       return out_.str();
     }
     forward_pass();
@@ -803,7 +813,7 @@ class Tracer {
   std::vector<std::vector<Contribution>> contributions_;
 
   std::string d(std::size_t ti) const {
-    return "d" + g_.tensors[0].label + "/d" + g_.tensors[ti].label;
+    return "d" + diff_symbol(g_.tensors[0].label) + "/d" + diff_symbol(g_.tensors[ti].label);
   }
   std::string name(std::ptrdiff_t ti) const {
     return ti < 0 ? "(none)" : g_.tensors[static_cast<std::size_t>(ti)].label;
@@ -925,7 +935,7 @@ class Tracer {
     const std::string& L = g_.tensors[0].label;
     out_ << "\nBackward pass (each op in reverse order: its local derivative, then the numbers)\n";
     const Tensor seed = stored_grad(g_, 0);
-    out_ << "  d" << L << "/d" << L << " = " << inline_text(seed, o_)
+    out_ << "  " << d(0) << " = " << inline_text(seed, o_)
          << "   (the seed: backward starts here)\n";
 
     for (auto it = g_.forward.rbegin(); it != g_.forward.rend(); ++it) {

@@ -21,9 +21,26 @@ int main(int argc, char** argv) {
   const double x0 = 0.7;
   Tensor x = ag::scalar(x0, ag::float64).set_name("x").requires_grad_();
   Tensor fx = (ag::pow(x, 3) + ag::sin(x)).set_name("f");
-  // First derivative, keeping its graph: df is itself a function of x.
+  // First derivative, keeping its graph: df is itself a function of x, made of ops.
   Tensor df = ag::grad({fx}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0].set_name("df/dx");
-  Tensor d2f = ag::grad({df}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0].set_name("d2f/dx2");
+  // Its backward puts the second derivative in x.grad(); create_graph keeps that one
+  // differentiable too.
+  df.backward({}, /*retain_graph=*/true, /*create_graph=*/true);
+  Tensor d2f = x.grad();
+
+  // The picture of f'(x): the backward ops that create_graph recorded (cos for sin's
+  // derivative; pow and mul_scalar for x^3's), with x.grad = f''(x).
+  const std::string svg = args.out_path("higher_order_derivative_graph.svg");
+  try {
+    ag::save_graph(df, svg);
+    std::cout << "graph of f'(x) saved: " << svg << "\n";
+  } catch (const ag::Error& err) {
+    ag::save_graph(df, args.out_path("higher_order_derivative_graph.dot"));
+    std::cout << err.what() << "\n(saved the DOT text instead)\n";
+  }
+  // The chain rule through the derivative's own graph.
+  std::cout << "\n" << ag::chain_rule_trace(df) << "\n";
+
   Tensor d3f = ag::grad({d2f}, {x})[0];
   const double df_hand = 3 * x0 * x0 + std::cos(x0), d2f_hand = 6 * x0 - std::sin(x0),
                d3f_hand = 6 - std::cos(x0);
@@ -34,17 +51,6 @@ int main(int argc, char** argv) {
   ex::expect(std::fabs(df.item() - df_hand) < 1e-12, "f'(x) = 3x^2 + cos(x)");
   ex::expect(std::fabs(d2f.item() - d2f_hand) < 1e-12, "f''(x) = 6x - sin(x)");
   ex::expect(std::fabs(d3f.item() - d3f_hand) < 1e-12, "f'''(x) = 6 - cos(x)");
-
-  // The first derivative is a graph of its own: the picture shows the backward ops that
-  // create_graph recorded (cos for sin's derivative, pow and mul for x^3's).
-  const std::string svg = args.out_path("higher_order_derivative_graph.svg");
-  try {
-    ag::save_graph(df, svg);
-    std::cout << "graph of f'(x) saved: " << svg << "\n";
-  } catch (const ag::Error& err) {
-    ag::save_graph(df, args.out_path("higher_order_derivative_graph.dot"));
-    std::cout << err.what() << "\n(saved the DOT text instead)\n";
-  }
 
   // ---- 2. Hessian-vector product -------------------------------------------------------------
   const std::size_t n = 3;
