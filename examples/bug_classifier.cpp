@@ -68,8 +68,9 @@ int main(int argc, char** argv) {
   std::cout << "1. The book's rule: length = A * width, one update per example\n";
   double a_full = book_rule(1.0);
   double a_moderated = book_rule(0.5);
-  std::printf("  unmoderated A = %.4f only fits the last bug; moderated A = %.4f\n\n", a_full, a_moderated);
+  std::printf("  unmoderated A = %.4f only fits the last bug; moderated A = %.4f\n", a_full, a_moderated);
   ex::expect(separates(a_moderated), "the moderated line separates the two bugs");
+  std::cout << "\n";
 
   std::cout << "2. A linear classifier learned from 40 bugs, one bug per update (lr " << args.lr << ")\n";
   ag::data::TensorDataset train = make_bugs(20), test = make_bugs(20);
