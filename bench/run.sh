@@ -7,9 +7,10 @@
 #   bench/run.sh --rounds 7 --only mlp,ops
 #   bench/run.sh --scaling            # group 'par' at 1, 2, 4, ... nproc threads, ag only
 #
-# Options: --rounds N (default 5), --threads "1 2", --reps R and --min-time S (passed to the
-# programs), --only g1,g2 (groups), --out DIR (raw log and table; default build-bench/results),
-# --no-build. Environment: BUILD_DIR (default <repo>/build-bench), JOBS (default 2), Torch_DIR.
+# Options: --rounds N (default 5), --threads "1 2", --reps R, --min-time S and --clock wall|cpu
+# (passed to the programs; cpu time is meant for one thread on a loaded machine), --only g1,g2
+# (groups), --out DIR (raw log and table; default build-bench/results), --no-build.
+# Environment: BUILD_DIR (default <repo>/build-bench), JOBS (default 2), Torch_DIR.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +19,7 @@ rounds=5
 threads="1 2"
 reps=5
 min_time=0.2
+clock=wall
 only=""
 out=""
 scaling=0
@@ -31,10 +33,11 @@ while [ $# -gt 0 ]; do
     --reps) reps=${2:?}; shift 2 ;;
     --min-time) min_time=${2:?}; shift 2 ;;
     --only) only=${2:?}; shift 2 ;;
+    --clock) clock=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --scaling) scaling=1; shift ;;
     --no-build) do_build=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -84,10 +87,10 @@ raw="$out/raw.txt"
 : >"$raw"
 {
   echo "# $(date -u '+%Y-%m-%d %H:%M UTC') $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
-  echo "# rounds=$rounds threads='$threads' reps=$reps min_time=$min_time only='${only:-all}'"
+  echo "# rounds=$rounds threads='$threads' reps=$reps min_time=$min_time clock=$clock only='${only:-all}'"
 } | tee -a "$raw"
 
-common=(--reps "$reps" --min-time "$min_time")
+common=(--reps "$reps" --min-time "$min_time" --clock "$clock")
 for r in $(seq "$rounds"); do
   for t in $threads; do
     echo "round $r/$rounds, $t thread(s), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
