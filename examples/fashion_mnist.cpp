@@ -89,10 +89,17 @@ int main(int argc, char** argv) {
   args.apply();
 
   ex::Timer load_time;
-  ag::data::TensorDataset train = ag::data::load_idx(idx_file(args.data, "train-images-idx3-ubyte"),
-                                                     idx_file(args.data, "train-labels-idx1-ubyte"));
-  ag::data::TensorDataset test = ag::data::load_idx(idx_file(args.data, "t10k-images-idx3-ubyte"),
-                                                    idx_file(args.data, "t10k-labels-idx1-ubyte"));
+  auto load = [&](const std::string& images, const std::string& labels) {
+    try {
+      return ag::data::load_idx(idx_file(args.data, images), idx_file(args.data, labels));
+    } catch (const ag::Error& e) {
+      std::cerr << e.what() << "\n--data DIR must hold " << images << "[.gz] and " << labels
+                << "[.gz] (Debian: apt install dataset-fashion-mnist)\n";
+      std::exit(2);
+    }
+  };
+  ag::data::TensorDataset train = load("train-images-idx3-ubyte", "train-labels-idx1-ubyte");
+  ag::data::TensorDataset test = load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
   std::printf("data: %zu training and %zu test images of %zu pixels from %s (%.1f s)\n", train.size(),
               test.size(), train.inputs().size(1), args.data.c_str(), load_time.seconds());
 
@@ -102,7 +109,7 @@ int main(int argc, char** argv) {
   auto model = ag::nn::mlp(sizes, args.activation);
   ag::optim::SGD sgd(model->parameters(), {args.lr});
   ag::data::DataLoader loader(train, args.batch);  // reshuffled every epoch
-  std::printf("model: %s, %s, %zu parameters; SGD lr %g, batch %zu, %d threads\n",
+  std::printf("model: %s, %s, %zu parameters; SGD lr %g, batch %zu; threads: %d\n",
               args.hidden.c_str(), args.activation.c_str(), model->num_parameters(), args.lr,
               args.batch, ag::get_num_threads());
 
