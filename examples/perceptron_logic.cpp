@@ -18,11 +18,12 @@ using ag::Tensor;
 
 namespace {
 
-// The four input pairs of a two-input truth table, one per row.
-const Tensor kInputs = ag::tensor({{0, 0}, {0, 1}, {1, 0}, {1, 1}});
+// The four input pairs of a two-input truth table, one per row. (A function rather than a
+// global, so that no tensor is built before main starts.)
+Tensor inputs() { return ag::tensor({{0, 0}, {0, 1}, {1, 0}, {1, 1}}); }
 
 void print_table(const char* name, const Tensor& out) {
-  std::vector<double> x = kInputs.to_vector(), y = out.to_vector();
+  std::vector<double> x = inputs().to_vector(), y = out.to_vector();
   std::printf("  x1 x2 | %s\n", name);
   for (std::size_t i = 0; i < 4; ++i)
     std::printf("   %g  %g | %.3f\n", x[2 * i], x[2 * i + 1], y[i]);
@@ -51,8 +52,8 @@ int main(int argc, char** argv) {
 
   std::cout << "1. Hand-chosen weights w = (1, 1) and a step activation\n";
   const Tensor w = ag::tensor({1, 1});
-  Tensor or_out = ag::step(ag::matmul(kInputs, w) - 1.0);   // fires when x1 + x2 >= 1
-  Tensor and_out = ag::step(ag::matmul(kInputs, w) - 2.0);  // fires only when x1 + x2 >= 2
+  Tensor or_out = ag::step(ag::matmul(inputs(), w) - 1.0);   // fires when x1 + x2 >= 1
+  Tensor and_out = ag::step(ag::matmul(inputs(), w) - 2.0);  // fires only when x1 + x2 >= 2
   print_table("OR  (b = -1)", or_out);
   print_table("AND (b = -2)", and_out);
   ex::expect(matches(or_out, or_target), "step unit with b = -1 computes OR");
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     Tensor bl = ag::scalar(0).requires_grad_();
     Tensor loss;
     for (int epoch = 0; epoch < args.epochs; ++epoch) {
-      Tensor out = ag::sigmoid(ag::matmul(kInputs, wl) + bl);
+      Tensor out = ag::sigmoid(ag::matmul(inputs(), wl) + bl);
       loss = ag::nn::functional::mse_loss(out, target);
       wl.zero_grad();
       bl.zero_grad();
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
       wl.sub_(wl.grad() * args.lr);
       bl.sub_(bl.grad() * args.lr);
     }
-    Tensor out = ag::sigmoid(ag::matmul(kInputs, wl) + bl);
+    Tensor out = ag::sigmoid(ag::matmul(inputs(), wl) + bl);
     std::vector<double> wv = wl.to_vector();
     std::printf("  %s: after %d steps w = (%.2f, %.2f), b = %.2f, loss %.4f\n", name, args.epochs,
                 wv[0], wv[1], bl.item(), loss.item());
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
   std::cout << "\n3. A step unit cannot learn: its gradient is zero everywhere\n";
   Tensor ws = ag::tensor({0.3, -0.2}).requires_grad_();  // wrong weights for OR
   Tensor bs = ag::scalar(0.1).requires_grad_();
-  Tensor step_loss = ag::nn::functional::mse_loss(ag::step(ag::matmul(kInputs, ws) + bs), or_target);
+  Tensor step_loss = ag::nn::functional::mse_loss(ag::step(ag::matmul(inputs(), ws) + bs), or_target);
   step_loss.backward();
   std::vector<double> gw = grad_values(ws), gb = grad_values(bs);
   std::printf("  loss %.3f (it is wrong), yet dloss/dw = (%g, %g), dloss/db = %g\n",
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
   // Same weights with a sigmoid: the gradient points somewhere, so learning can start.
   Tensor wg = ag::tensor({0.3, -0.2}).requires_grad_();
   Tensor bg = ag::scalar(0.1).requires_grad_();
-  ag::nn::functional::mse_loss(ag::sigmoid(ag::matmul(kInputs, wg) + bg), or_target).backward();
+  ag::nn::functional::mse_loss(ag::sigmoid(ag::matmul(inputs(), wg) + bg), or_target).backward();
   gw = grad_values(wg);
   std::printf("  with a sigmoid instead: dloss/dw = (%.4f, %.4f), dloss/db = %.4f\n", gw[0], gw[1],
               grad_values(bg)[0]);

@@ -19,28 +19,30 @@ namespace F = ag::nn::functional;
 
 namespace {
 
-const Tensor kInputs = ag::tensor({{0, 0}, {0, 1}, {1, 0}, {1, 1}});
-const Tensor kTargets = ag::tensor({0, 1, 1, 0}, {4, 1});  // x1 XOR x2, one column
+// Functions rather than globals, so that no tensor is built before main starts.
+Tensor inputs() { return ag::tensor({{0, 0}, {0, 1}, {1, 0}, {1, 1}}); }
+Tensor targets() { return ag::tensor({0, 1, 1, 0}, {4, 1}); }  // x1 XOR x2, one column
 
 // Full-batch training of `model` on the four rows; returns the best accuracy seen along the way.
 double train(ag::nn::Module& model, int epochs, double lr) {
   ag::optim::SGD sgd(model.parameters(), {lr});
+  const Tensor x = inputs(), t = targets();
   double best = 0;
   for (int epoch = 0; epoch < epochs; ++epoch) {
-    Tensor logits = model(kInputs);
-    best = std::max(best, ex::binary_accuracy(ag::sigmoid(logits), kTargets));
-    Tensor loss = F::binary_cross_entropy_with_logits(logits, kTargets);
+    Tensor logits = model(x);
+    best = std::max(best, ex::binary_accuracy(ag::sigmoid(logits), t));
+    Tensor loss = F::binary_cross_entropy_with_logits(logits, t);
     sgd.zero_grad();
     loss.backward();
     sgd.step();
   }
-  return std::max(best, ex::binary_accuracy(ag::sigmoid(model(kInputs)), kTargets));
+  return std::max(best, ex::binary_accuracy(ag::sigmoid(model(x)), t));
 }
 
 void print_table(ag::nn::Module& model) {
   ag::NoGradGuard no_grad;
-  std::vector<double> p = ag::sigmoid(model(kInputs)).to_vector();
-  std::vector<double> x = kInputs.to_vector(), t = kTargets.to_vector();
+  std::vector<double> p = ag::sigmoid(model(inputs())).to_vector();
+  std::vector<double> x = inputs().to_vector(), t = targets().to_vector();
   std::printf("  x1 x2 | XOR | network\n");
   for (std::size_t i = 0; i < 4; ++i)
     std::printf("   %g  %g |  %g  | %.3f -> %d\n", x[2 * i], x[2 * i + 1], t[i], p[i], p[i] >= 0.5);
@@ -71,17 +73,17 @@ int main(int argc, char** argv) {
   auto net = ag::nn::mlp(sizes, args.activation);
   double net_best = train(*net, args.epochs, args.lr);
   print_table(*net);
-  Tensor p = ag::sigmoid((*net)(kInputs));
-  ex::expect(ex::binary_accuracy(p, kTargets) == 1.0 && net_best == 1.0,
+  Tensor p = ag::sigmoid((*net)(inputs()));
+  ex::expect(ex::binary_accuracy(p, targets()) == 1.0 && net_best == 1.0,
              "the network's truth table is XOR");
 
   auto prob = [](ag::nn::Module& m) {
     return [&m](const Tensor& xy) { return ag::sigmoid(m(xy)); };
   };
-  Tensor labels = kTargets.reshape({4});
+  Tensor labels = targets().reshape({4});
   ex::Image picture = ex::hstack({
-      ex::decision_boundary(prob(*unit), kInputs, labels, -0.5, 1.5, -0.5, 1.5, "single unit"),
-      ex::decision_boundary(prob(*net), kInputs, labels, -0.5, 1.5, -0.5, 1.5,
+      ex::decision_boundary(prob(*unit), inputs(), labels, -0.5, 1.5, -0.5, 1.5, "single unit"),
+      ex::decision_boundary(prob(*net), inputs(), labels, -0.5, 1.5, -0.5, 1.5,
                             "2-" + args.hidden + "-1 network"),
   });
   std::string path = args.out_path("xor_boundary.png");
