@@ -76,6 +76,11 @@ void Args::parse(int argc, char** argv) {
       given_.push_back(flag);
       continue;
     }
+    static const char* const kValued[] = {"--epochs", "--batch", "--lr", "--hidden", "--activation",
+                                          "--seed", "--threads", "--data", "--out", "--dataset",
+                                          "--min-accuracy"};
+    if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued))
+      usage_error(program, "unknown flag '" + flag + "'");
     if (!has_value) {
       if (i + 1 >= argc) usage_error(program, flag + " needs a value");
       value = argv[++i];
@@ -91,7 +96,6 @@ void Args::parse(int argc, char** argv) {
     else if (flag == "--out") out = value;
     else if (flag == "--dataset") dataset = value;
     else if (flag == "--min-accuracy") min_accuracy = parse_number(program, flag, value);
-    else usage_error(program, "unknown flag '" + flag + "'");
     given_.push_back(flag);
   }
   if (batch == 0) usage_error(program, "--batch must be at least 1");
