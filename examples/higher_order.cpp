@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
   ex::expect(std::fabs(d2f.item() - d2f_hand) < 1e-12, "f''(x) = 6x - sin(x)");
   ex::expect(std::fabs(d3f.item() - d3f_hand) < 1e-12, "f'''(x) = 6 - cos(x)");
 
+  // x.grad() was built with create_graph, so its graph leads back to x itself: a cycle that
+  // keeps both alive. Dropping the gradient breaks it (PyTorch advises the same).
+  d2f = Tensor();
+  x.zero_grad();
+
   // ---- 2. Hessian-vector product -------------------------------------------------------------
   const std::size_t n = 3;
   const std::vector<double> A{2.0, 0.5, -1.0, 0.0, 1.0, 0.3, 0.4, -0.2, 3.0};  // not symmetric
