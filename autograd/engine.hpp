@@ -49,7 +49,9 @@ class ScopeGuard {
   std::shared_ptr<const std::string> previous_;
 };
 
-// TBB and OpenBLAS together. Default: all hardware threads.
+// The threads of every kernel: TBB's, which also run large matrix products as parallel blocks
+// of single-threaded OpenBLAS calls (so BLAS follows this setting too, never oversubscribing).
+// Default: all hardware threads.
 void set_num_threads(int n);
 int get_num_threads();
 

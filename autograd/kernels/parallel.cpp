@@ -20,6 +20,13 @@ std::atomic<int> g_threads{0};
 std::mutex g_mutex;
 std::unique_ptr<tbb::global_control> g_control;
 
+// OpenBLAS runs single-threaded: large products are split over TBB's threads (blas.cpp), so
+// that one scheduler owns the cores. Set once, when the library loads.
+const bool g_blas_single = [] {
+  openblas_set_num_threads(1);
+  return true;
+}();
+
 int default_threads() {
   unsigned hw = std::thread::hardware_concurrency();
   return hw ? static_cast<int>(hw) : 1;
@@ -31,7 +38,6 @@ void set_num_threads(int n) {
   std::lock_guard<std::mutex> lock(g_mutex);
   g_control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                     static_cast<std::size_t>(n));
-  openblas_set_num_threads(n);
   g_threads = n;
 }
 
