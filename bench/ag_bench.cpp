@@ -191,9 +191,10 @@ void run_sigx(const Options& o, const Reporter& report) {
 struct HandMlp {
   static constexpr std::size_t kIn = bench::kMnistFeatures, kHidden = 100, kOut = bench::kClasses;
   ag::Tensor w1, b1, w2, b2;  // plain tensors: nothing requires grad
-  HandMlp()
-      : w1(ag::randn({kHidden, kIn}) * 0.05), b1(ag::zeros({kHidden})),
-        w2(ag::randn({kOut, kHidden}) * 0.1), b2(ag::zeros({kOut})) {}
+  // Starts from copies of the autograd model's parameters (weight, bias, weight, bias).
+  explicit HandMlp(const std::vector<ag::Tensor>& p)
+      : w1(p.at(0).detach().clone()), b1(p.at(1).detach().clone()),
+        w2(p.at(2).detach().clone()), b2(p.at(3).detach().clone()) {}
 
   void step(const ag::Tensor& x, const ag::Tensor& labels) {
     ag::NoGradGuard guard;
@@ -219,13 +220,15 @@ struct HandMlp {
 struct RawMlp {
   static constexpr int kIn = int(bench::kMnistFeatures), kHidden = 100, kOut = int(bench::kClasses);
   std::vector<float> w1, b1, w2, b2, h, p, dz1, dw1, db1, dw2, db2;
-  explicit RawMlp(int batch)
-      : w1(std::size_t(kHidden) * kIn), b1(kHidden, 0.f), w2(std::size_t(kOut) * kHidden),
-        b2(kOut, 0.f), h(std::size_t(batch) * kHidden), p(std::size_t(batch) * kOut),
+  RawMlp(int batch, const std::vector<ag::Tensor>& params)
+      : w1(values(params.at(0))), b1(values(params.at(1))), w2(values(params.at(2))),
+        b2(values(params.at(3))), h(std::size_t(batch) * kHidden), p(std::size_t(batch) * kOut),
         dz1(std::size_t(batch) * kHidden), dw1(w1.size()), db1(kHidden), dw2(w2.size()),
-        db2(kOut) {
-    for (auto& v : w1) v = float(ag::random_normal() * 0.05);
-    for (auto& v : w2) v = float(ag::random_normal() * 0.1);
+        db2(kOut) {}
+
+  static std::vector<float> values(const ag::Tensor& t) {
+    const float* d = t.data_ptr<float>();
+    return std::vector<float>(d, d + t.numel());
   }
 
   // out {batch, n} = in {batch, k} w^T + bias
@@ -281,13 +284,58 @@ struct RawMlp {
   }
 };
 
+// Largest |a - b| over two parameter sets, relative to max(1, |a|).
+double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(double(a[i]) - b[i]) / std::max(1.0, std::abs(double(a[i]))));
+  return worst;
+}
+
+// The comparison means something only if all three compute the same step: run one step of
+// each from the same weights on the same batch and compare the updated weights.
+void check_same_step(const std::vector<ag::Tensor>& params, const Batches& data, int batch) {
+  std::vector<ag::Tensor> copies;
+  for (const auto& p : params) {
+    copies.push_back(p.detach().clone());
+    copies.back().requires_grad_();
+  }
+  HandMlp hand(copies);
+  RawMlp raw(batch, copies);
+  ag::optim::SGD opt(copies, ag::optim::SGDOptions{bench::kLr});
+  opt.zero_grad();
+  F::cross_entropy(ag::nn::functional::linear(
+                       ag::sigmoid(ag::nn::functional::linear(data.inputs[0], copies[0], copies[1])),
+                       copies[2], copies[3]),
+                   data.labels[0])
+      .backward();
+  opt.step();
+  hand.step(data.inputs[0], data.labels[0]);
+  raw.step(data.inputs[0], data.labels[0]);
+  const ag::Tensor* hand_w[] = {&hand.w1, &hand.b1, &hand.w2, &hand.b2};
+  const std::vector<float>* raw_w[] = {&raw.w1, &raw.b1, &raw.w2, &raw.b2};
+  for (int i = 0; i < 4; ++i) {
+    std::vector<float> ref = RawMlp::values(copies[i]);
+    double dh = max_relative_difference(ref, RawMlp::values(*hand_w[i]));
+    double dr = max_relative_difference(ref, *raw_w[i]);
+    if (dh > 1e-5 || dr > 1e-5)
+      throw std::runtime_error("hand-written step differs from autograd's in parameter " +
+                               std::to_string(i) + " at batch " + std::to_string(batch) +
+                               ": ag ops " + std::to_string(dh) + ", raw " + std::to_string(dr));
+  }
+}
+
 void run_hand(const Options& o, const Reporter& report) {
   for (std::size_t batch : {1, 32}) {
     Batches data = make_batches(batch);
     auto model = ag::nn::mlp({bench::kMnistFeatures, 100, bench::kClasses}, "sigmoid");
-    ag::optim::SGD opt(model->parameters(), ag::optim::SGDOptions{bench::kLr});
-    HandMlp hand;
-    RawMlp raw(static_cast<int>(batch));
+    std::vector<ag::Tensor> params = model->parameters();
+    if (params.size() != 4 || params[0].shape() != ag::Shape{100, bench::kMnistFeatures})
+      throw std::runtime_error("mlp({784, 100, 10}) should have 4 parameters, W1 {100, 784} first");
+    check_same_step(params, data, int(batch));
+    ag::optim::SGD opt(params, ag::optim::SGDOptions{bench::kLr});
+    HandMlp hand(params);
+    RawMlp raw(static_cast<int>(batch), params);
     std::size_t next_auto = 0, next_hand = 0, next_raw = 0;
     auto auto_step = [&] {
       std::size_t i = next_auto++ % data.inputs.size();
