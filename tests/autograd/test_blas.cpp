@@ -46,7 +46,7 @@ TEST_CASE("blas: cblas_sgemm and cblas_dgemm resolve into OpenBLAS", "[blas]") {
   }
 }
 
-TEST_CASE("blas: OpenBLAS stays single-threaded; set_num_threads splits GEMMs over TBB", "[blas]") {
+TEST_CASE("blas: OpenBLAS stays single-threaded and set_num_threads splits GEMMs over TBB", "[blas]") {
   // OpenBLAS's own threads spin and fight TBB's for the cores, so ag runs OpenBLAS on one
   // thread and splits large products into blocks of C across its TBB threads instead.
   int before = ag::get_num_threads();
