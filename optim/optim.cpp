@@ -85,6 +85,10 @@ void SGD::step() {
     Tensor& p = params_[i];
     const Tensor g = grad_of("SGD::step", p, i);
     if (!g.defined()) continue;
+    if (mu == 0 && wd == 0) {  // plain SGD: w -= lr * g, vectorised in the parameter's dtype
+      p.add_(g, -lr);
+      continue;
+    }
     const std::size_t n = p.numel();
     std::vector<double>& buf = momentum_[i];
     const bool first = buf.empty();

@@ -244,6 +244,31 @@ void binary_typed(Binary op, const T* x, const T* y, T* out, const Plan& p, std:
   }
 }
 
+template <class T, class F>
+void flat2(const T* x, bool x_full, const T* y, bool y_full, T* out, std::size_t n, F f) {
+  parallel::for_range(n, parallel::kGrain, [&](std::size_t b, std::size_t e) {
+    run2(x + (x_full ? b : 0), x_full, y + (y_full ? b : 0), y_full, out + b, e - b, f);
+  });
+}
+
+template <class T>
+void binary_flat(Binary op, const T* x, bool xf, const T* y, bool yf, T* out, std::size_t n) {
+  switch (op) {
+    case Binary::Add: return flat2(x, xf, y, yf, out, n, AddF{});
+    case Binary::Sub: return flat2(x, xf, y, yf, out, n, SubF{});
+    case Binary::Mul: return flat2(x, xf, y, yf, out, n, MulF{});
+    case Binary::Div: return flat2(x, xf, y, yf, out, n, DivF{});
+    case Binary::Maximum: return flat2(x, xf, y, yf, out, n, MaximumF{});
+    case Binary::Minimum: return flat2(x, xf, y, yf, out, n, MinimumF{});
+    case Binary::Gt: return flat2(x, xf, y, yf, out, n, GtF{});
+    case Binary::Ge: return flat2(x, xf, y, yf, out, n, GeF{});
+    case Binary::Eq: return flat2(x, xf, y, yf, out, n, EqF{});
+    case Binary::MaxGrad: return flat2(x, xf, y, yf, out, n, MaxGradF{});
+    case Binary::SigmoidBackward: return flat2(x, xf, y, yf, out, n, SigmoidBackwardF{});
+    case Binary::TanhBackward: return flat2(x, xf, y, yf, out, n, TanhBackwardF{});
+  }
+}
+
 }  // namespace
 
 void unary(Unary op, const Tensor& x, Tensor& out, double a, double b) {
@@ -269,6 +294,16 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
 void binary(Binary op, const Tensor& x, const Tensor& y, Tensor& out) {
   std::size_t n = out.numel();
   if (n == 0) return;
+  // Most calls (MLPs, every backward product) need no broadcasting beyond a scalar: one flat
+  // run, without building a plan.
+  bool x_full = x.numel() == n, y_full = y.numel() == n;
+  if ((x_full || x.numel() == 1) && (y_full || y.numel() == 1)) {
+    if (x.dtype() == float32)
+      binary_flat(op, x.data_ptr<float>(), x_full, y.data_ptr<float>(), y_full, out.data_ptr<float>(), n);
+    else
+      binary_flat(op, x.data_ptr<double>(), x_full, y.data_ptr<double>(), y_full, out.data_ptr<double>(), n);
+    return;
+  }
   Plan p = make_plan(x.shape(), y.shape(), out.shape());
   if (x.dtype() == float32)
     binary_typed(op, x.data_ptr<float>(), y.data_ptr<float>(), out.data_ptr<float>(), p, n);
@@ -292,7 +327,13 @@ bool all_finite(const Tensor& x) {
 template <class T>
 static void axpy_typed(T alpha, const T* x, T* y, std::size_t n) {
   parallel::for_range(n, parallel::kGrain, [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i) y[i] += alpha * x[i];
+    using B = xsimd::batch<T>;
+    constexpr std::size_t W = B::size;
+    B a(alpha);
+    std::size_t i = b;
+    for (; i + W <= e; i += W)
+      (B::load_unaligned(y + i) + a * B::load_unaligned(x + i)).store_unaligned(y + i);
+    for (; i < e; ++i) y[i] += alpha * x[i];
   });
 }
 
