@@ -7,7 +7,7 @@
 //   sigx      y = sigmoid(x) * x + x on 10M floats, ns per element
 //   hand      autograd against hand-written backprop of the mlp workload (ag only)
 //   par       large elementwise ops and a reduction against raw TBB loops (ag only; scaling)
-#include <cblas.h>
+#include <cblas.h>  // OpenBLAS's: also declares openblas_set_num_threads
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -155,12 +155,16 @@ void run_matmul(const Options& o, const Reporter& report) {
   report("matmul_bwd", "gflop_per_s", 2 * flops / tb * 1e-9);
   report("matmul_fwdbwd", "gflop_per_s", 3 * flops / (tf + tb) * 1e-9);
 
-  // The reference: one raw sgemm on the same thread count (ag::set_num_threads set OpenBLAS's).
+  // The reference: one raw sgemm with OpenBLAS's own threads at the same count. ag keeps
+  // OpenBLAS single-threaded (it splits large products over TBB), so set it here and put
+  // ag's setting back afterwards.
   std::vector<float> ra(n * n, 0.5f), rb(n * n, 0.25f), rc(n * n);
+  openblas_set_num_threads(o.threads);
   double ts = bench::seconds_per_call(o, [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(n), int(n), 1.0f,
                 ra.data(), int(n), rb.data(), int(n), 0.0f, rc.data(), int(n));
   });
+  openblas_set_num_threads(1);
   report("cblas_sgemm", "gflop_per_s", flops / ts * 1e-9);
 }
 
