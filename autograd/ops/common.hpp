@@ -43,6 +43,7 @@ inline std::size_t norm_axis(const char* op, std::ptrdiff_t axis, std::size_t nd
 }
 
 inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.shape() == b.shape()) return a.shape();
   try {
     return kernels::broadcast_shapes(a.shape(), b.shape());
   } catch (const std::invalid_argument&) {
