@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -475,4 +476,94 @@ TEST_CASE("engine: backward of a tensor that does not require grad throws", "[en
   ag::Tensor y = ag::tensor({1.0, 2.0}).sum();
   std::string msg = error_of([&] { y.backward(); });
   REQUIRE_THAT(msg, Contains("requires_grad") || Contains("require grad"));
+}
+
+TEST_CASE("engine: ag::grad of several outputs sums their contributions", "[engine]") {
+  ag::Tensor x = leaf({1.0, 2.0}, {2});
+  ag::Tensor y1 = (x * x).sum();      // 2x
+  ag::Tensor y2 = (x * 3.0).sum();    // 3
+  std::vector<ag::Tensor> g = ag::grad({y1, y2}, {x});
+  require_close(g[0].to_vector(), {5.0, 7.0});
+
+  // Non-scalar outputs with explicit grad_outputs: a vector-Jacobian product.
+  ag::Tensor z = leaf({0.5, -1.0}, {2});
+  ag::Tensor v = z * z * z;  // Jacobian diag(3 z^2)
+  std::vector<ag::Tensor> vjp = ag::grad({v}, {z}, {ag::tensor({2.0, 10.0}, {2}, ag::float64)});
+  require_close(vjp[0].to_vector(), {2.0 * 0.75, 10.0 * 3.0});
+}
+
+TEST_CASE("engine: ag::grad frees the graph unless retain_graph", "[engine]") {
+  ag::Tensor x = leaf({0.5}, {1});
+  ag::Tensor y = x.exp().sum();
+  std::vector<ag::Tensor> first = ag::grad({y}, {x}, {}, /*retain_graph=*/true);
+  std::vector<ag::Tensor> second = ag::grad({y}, {x});
+  REQUIRE(first[0].item() == Approx(std::exp(0.5)));
+  REQUIRE(second[0].item() == Approx(std::exp(0.5)));
+  std::string msg = error_of([&] { ag::grad({y}, {x}); });
+  REQUIRE_THAT(msg, Contains("retain_graph"));
+}
+
+TEST_CASE("engine: a change between two retained backwards is caught", "[engine][version]") {
+  ag::Tensor x = leaf({0.5, 1.5}, {2});
+  ag::Tensor y = x.tanh();
+  ag::Tensor loss = y.sum();
+  loss.backward({}, true);
+  {
+    ag::NoGradGuard guard;
+    y.add_(1.0);
+  }
+  REQUIRE_THAT(error_of([&] { loss.backward(); }), Contains("tanh"));
+}
+
+TEST_CASE("engine: graphs are freed when their last handle goes", "[engine][memory]") {
+  std::weak_ptr<ag::TensorImpl> leaf_impl, mid_impl;
+  {
+    ag::Tensor x = leaf({1.0, 2.0}, {2});
+    leaf_impl = x.impl_ptr();
+    ag::Tensor h = x.sigmoid() * x;
+    mid_impl = h.impl_ptr();
+    h.sum().backward();
+  }
+  REQUIRE(mid_impl.expired());
+  REQUIRE(leaf_impl.expired());
+}
+
+TEST_CASE("engine: create_graph leaves no reference cycle through .grad", "[engine][memory]") {
+  // The gradient's graph points back at the leaf that holds the gradient (PyTorch #4661): the
+  // leaf must still be freed when the program drops it, without zero_grad.
+  std::weak_ptr<ag::TensorImpl> leaf_impl, grad_impl;
+  {
+    ag::Tensor x = leaf({0.5, -1.5}, {2});
+    leaf_impl = x.impl_ptr();
+    (x * x * x).sum().backward({}, false, /*create_graph=*/true);
+    REQUIRE(x.grad().requires_grad());
+    grad_impl = x.grad().impl_ptr();
+  }
+  REQUIRE(grad_impl.expired());
+  REQUIRE(leaf_impl.expired());
+}
+
+TEST_CASE("engine: a detached copy made a leaf collects its own gradient", "[engine]") {
+  ag::Tensor x = leaf({2.0}, {1});
+  ag::Tensor d = (x * 3.0).detach();
+  d.requires_grad_();
+  REQUIRE(d.is_leaf());
+  (d * d).sum().backward();
+  REQUIRE(d.grad().item() == Approx(12.0));  // 2 * 6
+  REQUIRE_FALSE(x.grad().defined());
+}
+
+TEST_CASE("engine: gradients of concat and stack go back to each piece", "[engine]") {
+  ag::Tensor a = leaf({1, 2, 3, 4}, {2, 2});
+  ag::Tensor b = leaf({5, 6}, {1, 2});
+  ag::Tensor w = ag::tensor({1, 2, 3, 4, 5, 6}, {3, 2}, ag::float64);
+  (ag::concat({a, b}, 0) * w).sum().backward();
+  require_close(a.grad().to_vector(), {1, 2, 3, 4});
+  require_close(b.grad().to_vector(), {5, 6});
+
+  ag::Tensor p = leaf({1, 2}, {2}), q = leaf({3, 4}, {2});
+  ag::Tensor s = ag::stack({p, q}, 1);  // {{1, 3}, {2, 4}}
+  (s * ag::tensor({10, 20, 30, 40}, {2, 2}, ag::float64)).sum().backward();
+  require_close(p.grad().to_vector(), {10, 30});
+  require_close(q.grad().to_vector(), {20, 40});
 }
