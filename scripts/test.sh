@@ -2,7 +2,8 @@
 # Every test in one command: install what is missing, build Release in build/ and run ctest, then
 # build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too.
 #   --no-sanitize   skip the sanitizer run (quick local check)
-# Exits non-zero when any build or test fails.
+# Exits non-zero when any build or test fails. A failing Release suite does not stop the sanitizer
+# run: CI shows every failure at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,12 +20,13 @@ done
 jobs=$(nproc)
 start=$SECONDS
 phase() { echo "== [$((SECONDS - start)) s] $*"; }
+failed=()
 
 phase "Release build (build/)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"
 phase "Release tests"
-(cd build && ctest --output-on-failure -j "$jobs")
+(cd build && ctest --output-on-failure -j "$jobs") || failed+=("Release tests")
 
 if ((sanitize)); then
   # -O1 keeps the sanitized suite fast enough for the big examples; -g gives readable reports.
@@ -40,7 +42,11 @@ if ((sanitize)); then
   (cd build-asan &&
    ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-   ctest --output-on-failure -j "$jobs")
+   ctest --output-on-failure -j "$jobs") || failed+=("ASan + UBSan tests")
 fi
 
+if ((${#failed[@]})); then
+  phase "FAILED: ${failed[*]}"
+  exit 1
+fi
 phase "all tests passed"
