@@ -5,6 +5,7 @@
 //      buffer per node, summing each gradient down to its input's shape (broadcasting), and
 //      accumulating into leaves (backward) or into the requested inputs (ag::grad).
 // Backward formulas are ag ops: with create_graph they record, which gives higher order.
+#include <algorithm>
 #include <atomic>
 
 #include <autograd/detail/impl.hpp>
@@ -100,8 +101,18 @@ static std::string modified_message(const Node& n, const std::string& what, cons
          "), so its gradient would be wrong. Modify a clone() instead, or redo the forward.";
 }
 
+Tensor Node::input_tensor(std::size_t i) const {
+  if (i < weak_leaves.size() && weak_leaves[i].held)
+    if (std::shared_ptr<TensorImpl> leaf = weak_leaves[i].ref.lock()) return Tensor(std::move(leaf));
+  return inputs[i];
+}
+
+bool Node::input_gone(std::size_t i) const {
+  return i < weak_leaves.size() && weak_leaves[i].held && weak_leaves[i].ref.expired();
+}
+
 Tensor Node::input(std::size_t i) const {
-  const Tensor& t = inputs[i];
+  Tensor t = input_tensor(i);
   if (op->saves_inputs && t.defined() && t.version() != input_versions[i])
     fail(modified_message(*this, "input " + std::to_string(i), t, input_versions[i], t.version()));
   return t;
@@ -177,7 +188,8 @@ Tensor owned(Tensor g) {
   return copy;
 }
 
-void accumulate_leaf(TensorImpl& leaf, Tensor g) {
+// Returns whether the stored gradient has a graph (create_graph), which may use the leaf itself.
+bool accumulate_leaf(TensorImpl& leaf, Tensor g) {
   if (!leaf.grad.defined()) {
     leaf.grad = owned(std::move(g));
   } else if (!g.requires_grad() && !leaf.grad.requires_grad() &&
@@ -186,6 +198,42 @@ void accumulate_leaf(TensorImpl& leaf, Tensor g) {
     leaf.grad.bump_version();
   } else {
     leaf.grad = add(leaf.grad, g);
+  }
+  return leaf.grad.requires_grad();
+}
+
+// Under create_graph a leaf's .grad has a graph that uses the leaf (d(x^3)/dx = 3x^2 reads x). A
+// strong reference there would make leaf and gradient keep each other alive after the program
+// drops both (PyTorch #4661); the nodes hold such leaves weakly instead (Node::weak_leaves).
+void hold_leaves_weakly(std::vector<TensorImpl*> leaves) {
+  std::sort(leaves.begin(), leaves.end());
+  std::uint64_t pass = ++g_pass;
+  std::vector<Node*> stack;
+  for (TensorImpl* leaf : leaves)
+    if (Node* n = leaf->grad.impl()->grad_fn.get(); n && n->visit != pass) {
+      n->visit = pass;
+      stack.push_back(n);
+    }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (std::size_t i = 0; i < n->inputs.size(); ++i) {
+      Tensor& in = n->inputs[i];
+      if (!in.defined()) continue;
+      if (Node* p = in.impl()->grad_fn.get()) {
+        if (p->visit != pass) {
+          p->visit = pass;
+          stack.push_back(p);
+        }
+      } else if (std::binary_search(leaves.begin(), leaves.end(), in.impl())) {
+        if (n->weak_leaves.empty()) n->weak_leaves.resize(n->inputs.size());
+        n->weak_leaves[i] = {true, in.impl_ptr()};
+        Tensor stand_in = alias(in, in.shape());
+        stand_in.impl()->requires_grad = true;
+        stand_in.impl()->name = in.impl()->name;
+        in = std::move(stand_in);
+      }
+    }
   }
 }
 
@@ -243,6 +291,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
 
   // 3. Seed the outputs' gradients and run nodes as they become ready.
   std::vector<Tensor> grads(nodes.size());
+  std::vector<TensorImpl*> graph_grad_leaves;  // leaves whose .grad now has a graph
   for (std::size_t i = 0; i < roots.size(); ++i) {
     TensorImpl* r = roots[i].impl();
     if (r->grad_fn) {
@@ -250,8 +299,8 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     } else if (wanted) {
       int w = wanted->find_leaf(r);
       if (w >= 0) add_into(wanted->grads[w], root_grads[i]);
-    } else {
-      accumulate_leaf(*r, root_grads[i]);
+    } else if (accumulate_leaf(*r, root_grads[i])) {
+      graph_grad_leaves.push_back(r);
     }
   }
   for (Node* n : nodes)
@@ -277,9 +326,16 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       node->op->backward(*node, g, gin);
     }
     for (std::size_t i = 0; i < n_in; ++i) {
-      const Tensor& input = node->inputs[i];
       Tensor gi = std::move(gin[i]);
       gin[i] = Tensor();
+      Tensor held;  // the leaf behind a weakly held input; a gone leaf's gradient has no reader
+      const Tensor* input_p = &node->inputs[i];
+      if (!node->weak_leaves.empty()) {
+        if (node->input_gone(i)) continue;
+        held = node->input_tensor(i);
+        input_p = &held;
+      }
+      const Tensor& input = *input_p;
       if (!input.defined()) continue;
       Node* producer = input.impl()->grad_fn.get();
       if (gi.defined() && input.requires_grad()) {
@@ -292,8 +348,8 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
         } else if (wanted) {
           int w = wanted->find_leaf(input.impl());
           if (w >= 0) add_into(wanted->grads[w], std::move(gi));
-        } else {
-          accumulate_leaf(*input.impl(), std::move(gi));
+        } else if (accumulate_leaf(*input.impl(), std::move(gi))) {
+          graph_grad_leaves.push_back(input.impl());
         }
       }
       if (producer && --deps[producer->topo] == 0) stack.push_back(producer);
@@ -305,6 +361,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       node->saved = Tensor();
     }
   }
+  if (!graph_grad_leaves.empty()) hold_leaves_weakly(std::move(graph_grad_leaves));
 }
 
 Tensor default_grad(const Tensor& out, const Tensor& given, const char* op) {

@@ -237,7 +237,7 @@ Graph collect(const Tensor& root, const char* who) {
       o.out = g.tensors.size() - 1;
       g.ops.push_back(std::move(o));
       for (std::size_t i = n->inputs.size(); i-- > 0;)
-        if (n->inputs[i].defined()) stack.push_back(n->inputs[i]);
+        if (n->inputs[i].defined()) stack.push_back(n->input_tensor(i));
     }
   }
 
@@ -254,7 +254,7 @@ Graph collect(const Tensor& root, const char* who) {
     o.in.assign(n->inputs.size(), -1);
     for (std::size_t i = 0; i < n->inputs.size(); ++i) {
       if (!n->inputs[i].defined()) continue;
-      const std::size_t ti = tensor_of.at(key_of(n->inputs[i]));
+      const std::size_t ti = tensor_of.at(key_of(n->input_tensor(i)));
       o.in[i] = static_cast<std::ptrdiff_t>(ti);
       g.tensors[ti].consumers.emplace_back(oi, i);
     }

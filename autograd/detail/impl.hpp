@@ -117,6 +117,15 @@ struct Node : std::enable_shared_from_this<Node> {
   std::weak_ptr<TensorImpl> output_ref;
   std::uint64_t result_version = 0;
   Tensor saved;                               // one more saved tensor (an index), if any
+  // Leaves held weakly, per input (empty for almost every node). A gradient stored in a leaf's
+  // .grad under create_graph has a graph that uses the leaf: a strong reference there would be a
+  // cycle leaf -> .grad -> graph -> leaf. Such an input becomes a stand-in sharing the leaf's
+  // storage (its values stay), and gradients go to the leaf for as long as it lives.
+  struct WeakLeaf {
+    bool held = false;
+    std::weak_ptr<TensorImpl> ref;
+  };
+  std::vector<WeakLeaf> weak_leaves;
   Dtype out_dtype = float32;
 
   // Attributes: which ones an op uses is written next to the op.
@@ -137,6 +146,8 @@ struct Node : std::enable_shared_from_this<Node> {
   ~Node();
   bool needs_grad(std::size_t i) const;
   Tensor input(std::size_t i) const;  // checks the version counter
+  Tensor input_tensor(std::size_t i) const;  // inputs[i], or the leaf it stands in for if alive
+  bool input_gone(std::size_t i) const;      // a weakly held leaf that no longer exists
   // The output for backward formulas (checks the version counter). It leads back to this node,
   // so under create_graph a formula that uses it (sigmoid's y * (1 - y)) is differentiated too.
   Tensor output() const;

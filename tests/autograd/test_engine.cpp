@@ -543,6 +543,23 @@ TEST_CASE("engine: create_graph leaves no reference cycle through .grad", "[engi
   REQUIRE(leaf_impl.expired());
 }
 
+TEST_CASE("engine: gradients keep flowing to a leaf its own .grad graph holds weakly", "[engine][higher]") {
+  // x.grad = 3x^2 with a graph; backward through it again with create_graph adds 6x, and a third
+  // pass adds 6: every order must still reach x, and x must still be freed at the end.
+  std::weak_ptr<ag::TensorImpl> leaf_impl;
+  {
+    ag::Tensor x = leaf({0.5, -1.5}, {2});
+    leaf_impl = x.impl_ptr();
+    (x * x * x).sum().backward({}, false, /*create_graph=*/true);
+    require_close(x.grad().to_vector(), {0.75, 6.75}, 1e-12);
+    x.grad().sum().backward({}, false, /*create_graph=*/true);  // x.grad = 3x^2 + 6x
+    require_close(x.grad().to_vector(), {0.75 + 3.0, 6.75 - 9.0}, 1e-12);
+    x.grad().sum().backward();  // + d/dx (3x^2 + 6x) summed = 6x + 6
+    require_close(x.grad().to_vector(), {3.75 + 9.0, -2.25 - 3.0}, 1e-12);
+  }
+  REQUIRE(leaf_impl.expired());
+}
+
 TEST_CASE("engine: a detached copy made a leaf collects its own gradient", "[engine]") {
   ag::Tensor x = leaf({2.0}, {1});
   ag::Tensor d = (x * 3.0).detach();
