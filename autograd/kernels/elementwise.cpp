@@ -68,7 +68,7 @@ struct PowF {
 
 template <class T, class F>
 void map1(const T* x, T* y, std::size_t n, F f) {
-  parallel::for_range(n, parallel::kGrain, [&](std::size_t b, std::size_t e) {
+  parallel::for_range(n, parallel::kGrainMath, [&](std::size_t b, std::size_t e) {
     using B = xsimd::batch<T>;
     constexpr std::size_t W = B::size;
     std::size_t i = b;
@@ -79,7 +79,7 @@ void map1(const T* x, T* y, std::size_t n, F f) {
 
 template <class T>
 void map1_pow(const T* x, T* y, std::size_t n, PowF f) {
-  parallel::for_range(n, parallel::kGrain, [&](std::size_t b, std::size_t e) {
+  parallel::for_range(n, parallel::kGrainMath, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) y[i] = f(x[i]);
   });
 }

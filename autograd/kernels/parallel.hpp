@@ -20,8 +20,11 @@ void for_range(std::size_t n, std::size_t grain, F&& f) {
              &f);
 }
 
-// Elementwise kernels go parallel above this many elements (below it, thread start-up costs
-// more than it saves on this class of machine).
-inline constexpr std::size_t kGrain = 32768;
+// Kernels go parallel above this many elements; below it, waking a sleeping TBB worker (tens of
+// microseconds on a VM) costs more than the second core saves. Memory-bound kernels (add, mul,
+// copy, axpy) do ~1 ns of work per element; transcendental ones (exp, sigmoid, tanh) several.
+// (A 78,400-element SGD update split in two made a batch-1 MLP step 1.7x slower on 2 threads.)
+inline constexpr std::size_t kGrain = std::size_t(1) << 18;
+inline constexpr std::size_t kGrainMath = std::size_t(1) << 15;
 
 }  // namespace ag::parallel

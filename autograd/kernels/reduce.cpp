@@ -2,6 +2,7 @@
 // max/min along one axis. Float sums accumulate in blocks and carry the block totals in double.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <xsimd/xsimd.hpp>
 
@@ -11,11 +12,13 @@
 namespace ag::kernels {
 namespace {
 
+constexpr std::size_t kBlock = 4096;
+
 // Sum of a contiguous run: 4 vector accumulators per block, block totals in double.
 template <class T>
 double sum_run(const T* x, std::size_t n) {
   using B = xsimd::batch<T>;
-  constexpr std::size_t W = B::size, kBlock = 4096;
+  constexpr std::size_t W = B::size;
   double total = 0;
   for (std::size_t start = 0; start < n; start += kBlock) {
     std::size_t end = std::min(n, start + kBlock), i = start;
@@ -30,6 +33,22 @@ double sum_run(const T* x, std::size_t n) {
     for (; i < end; ++i) block += x[i];
     total += static_cast<double>(block);
   }
+  return total;
+}
+
+// The same sum with its blocks spread over threads: the block totals are added in order, so
+// the result is bit-identical to sum_run's for any thread count.
+template <class T>
+double sum_run_parallel(const T* x, std::size_t n) {
+  std::size_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> totals(blocks);
+  parallel::for_range(blocks, std::max<std::size_t>(1, parallel::kGrain / kBlock),
+                      [&](std::size_t b, std::size_t e) {
+                        for (std::size_t k = b; k < e; ++k)
+                          totals[k] = sum_run(x + k * kBlock, std::min(kBlock, n - k * kBlock));
+                      });
+  double total = 0;
+  for (double t : totals) total += t;
   return total;
 }
 
@@ -60,6 +79,11 @@ void sum_typed(const T* x, const Shape& shape, const std::vector<bool>& reduce, 
     // the runs of the outer reduced axes, handled by the generic loop below).
     if (dims.size() == 1 || (dims.size() == 2 && !red[0])) {
       std::size_t rows = n / inner;
+      if (rows < static_cast<std::size_t>(parallel::num_threads()) && inner > parallel::kGrain) {
+        for (std::size_t r = 0; r < rows; ++r)  // few long runs (a full sum): split each run
+          out[r] = static_cast<T>(sum_run_parallel(x + r * inner, inner));
+        return;
+      }
       parallel::for_range(rows, std::max<std::size_t>(1, parallel::kGrain / inner),
                           [&](std::size_t b, std::size_t e) {
                             for (std::size_t r = b; r < e; ++r)

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -75,4 +76,54 @@ TEST_CASE("blas: OpenBLAS stays single-threaded and set_num_threads splits GEMMs
   REQUIRE(c2.back() == Approx(ref).margin(1e-3));
   ag::set_num_threads(before);
   REQUIRE(ag::get_num_threads() == before);
+}
+
+TEST_CASE("blas: one-row, one-column and k = 1 products match a plain loop for every transpose", "[blas]") {
+  // These shapes (batch 1, a batch-1 weight gradient) bypass sgemm for sgemv or a direct outer
+  // product; every layout of A and B must still give the product.
+  struct Dims { std::size_t m, n, k; };
+  ag::manual_seed(11);
+  for (ag::Dtype dtype : {ag::float32, ag::float64})
+    for (Dims d : {Dims{1, 7, 5}, Dims{6, 1, 5}, Dims{6, 7, 1}, Dims{1, 1, 5}, Dims{1, 7, 1}, Dims{6, 1, 1}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          ag::Tensor a = ag::randn(ta ? ag::Shape{d.k, d.m} : ag::Shape{d.m, d.k}, dtype);
+          ag::Tensor b = ag::randn(tb ? ag::Shape{d.n, d.k} : ag::Shape{d.k, d.n}, dtype);
+          // Leave NaN in memory the product's output may reuse: a beta = 0 product must not
+          // read it (some OpenBLAS releases' gemv scale y by beta, and 0 * NaN is NaN).
+          { ag::Tensor poison = ag::full({d.m, d.n}, std::nan(""), dtype); }
+          std::vector<double> c = ag::matmul_flags(a, b, ta, tb).to_vector();
+          std::vector<double> av = a.to_vector(), bv = b.to_vector();
+          INFO(ag::dtype_name(dtype) << " m=" << d.m << " n=" << d.n << " k=" << d.k << " ta=" << ta << " tb=" << tb);
+          REQUIRE(c.size() == d.m * d.n);
+          for (std::size_t i = 0; i < d.m; ++i)
+            for (std::size_t j = 0; j < d.n; ++j) {
+              double ref = 0;
+              for (std::size_t p = 0; p < d.k; ++p)
+                ref += av[ta ? p * d.m + i : i * d.k + p] * bv[tb ? j * d.k + p : p * d.n + j];
+              REQUIRE(c[i * d.n + j] == Approx(ref).margin(1e-5));
+            }
+        }
+  // linear at batch 1 adds the product onto the bias (beta = 1).
+  ag::Tensor x = ag::tensor({1.0, 2.0, 3.0}, {1, 3}, ag::float64);
+  ag::Tensor w = ag::tensor({1.0, 0.0, -1.0, 0.5, 0.5, 0.5}, {2, 3}, ag::float64);
+  ag::Tensor bias = ag::tensor({10.0, 20.0}, {2}, ag::float64);
+  std::vector<double> y = ag::linear(x, w, bias).to_vector();
+  REQUIRE(y == std::vector<double>{8.0, 23.0});
+}
+
+TEST_CASE("blas: a full sum spread over threads is bit-identical to one thread", "[blas][reduce]") {
+  int before = ag::get_num_threads();
+  ag::manual_seed(5);
+  ag::Tensor x = ag::rand({3, 1000003});  // odd length: a partial last block
+  std::vector<double> xv = x.to_vector();
+  double ref = 0;
+  for (double v : xv) ref += v;
+  ag::set_num_threads(1);
+  double one = ag::sum(x).item();
+  ag::set_num_threads(2);
+  double two = ag::sum(x).item();
+  ag::set_num_threads(before);
+  REQUIRE(two == one);  // exact: block totals are added in the same order
+  REQUIRE(one == Approx(ref).epsilon(1e-6));
 }
