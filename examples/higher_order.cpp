@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
   ex::expect(std::fabs(d2f.item() - d2f_hand) < 1e-12, "f''(x) = 6x - sin(x)");
   ex::expect(std::fabs(d3f.item() - d3f_hand) < 1e-12, "f'''(x) = 6 - cos(x)");
 
-  // x.grad() was built with create_graph, so its graph leads back to x itself: a cycle that
-  // keeps both alive. Dropping the gradient breaks it (PyTorch advises the same).
+  // x.grad() was built with create_graph, so its graph uses x itself; it holds x weakly, so no
+  // cycle keeps the two alive (PyTorch's does). zero_grad here only starts the next part clean.
   d2f = Tensor();
   x.zero_grad();
 

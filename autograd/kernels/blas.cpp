@@ -9,6 +9,7 @@
 
 #include <cblas.h>
 #include <tbb/parallel_for.h>
+#include <xsimd/xsimd.hpp>
 
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
@@ -66,12 +67,16 @@ void call(const Gemm& g, const T* a, const T* b, T beta, T* c) {
   }
   if (g.k == 1) {  // C = a b^T + beta C: the column of op(A) times the row of op(B)
     std::size_t inca = g.ta ? 1 : g.lda, incb = g.tb ? g.ldb : 1;
+    using V = xsimd::batch<T>;
+    constexpr std::size_t W = V::size;
     for (std::size_t i = 0; i < g.m; ++i) {
       const T ai = a[i * inca];
-      T* __restrict ci = c + i * g.ldc;
-      if (beta == T(0) && incb == 1)
-        for (std::size_t j = 0; j < g.n; ++j) ci[j] = ai * b[j];
-      else if (beta == T(0))
+      T* ci = c + i * g.ldc;
+      if (beta == T(0) && incb == 1) {
+        std::size_t j = 0;
+        for (; j + W <= g.n; j += W) (V(ai) * V::load_unaligned(b + j)).store_unaligned(ci + j);
+        for (; j < g.n; ++j) ci[j] = ai * b[j];
+      } else if (beta == T(0))
         for (std::size_t j = 0; j < g.n; ++j) ci[j] = ai * b[j * incb];
       else
         for (std::size_t j = 0; j < g.n; ++j) ci[j] = beta * ci[j] + ai * b[j * incb];
