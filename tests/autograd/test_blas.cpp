@@ -78,13 +78,15 @@ TEST_CASE("blas: OpenBLAS stays single-threaded and set_num_threads splits GEMMs
   REQUIRE(ag::get_num_threads() == before);
 }
 
-TEST_CASE("blas: one-row, one-column and k = 1 products match a plain loop for every transpose", "[blas]") {
+TEST_CASE("blas: one-row, one-column, k = 1 and few-row products match a plain loop for every transpose", "[blas]") {
   // These shapes (batch 1, a batch-1 weight gradient) bypass sgemm for sgemv or a direct outer
-  // product; every layout of A and B must still give the product.
+  // product, and a few rows times a long k go through the transposed product; every layout of A
+  // and B must still give the product.
   struct Dims { std::size_t m, n, k; };
   ag::manual_seed(11);
   for (ag::Dtype dtype : {ag::float32, ag::float64})
-    for (Dims d : {Dims{1, 7, 5}, Dims{6, 1, 5}, Dims{6, 7, 1}, Dims{1, 1, 5}, Dims{1, 7, 1}, Dims{6, 1, 1}})
+    for (Dims d : {Dims{1, 7, 5}, Dims{6, 1, 5}, Dims{6, 7, 1}, Dims{1, 1, 5}, Dims{1, 7, 1},
+                   Dims{6, 1, 1}, Dims{3, 8, 300}, Dims{32, 64, 256}})
       for (bool ta : {false, true})
         for (bool tb : {false, true}) {
           ag::Tensor a = ag::randn(ta ? ag::Shape{d.k, d.m} : ag::Shape{d.m, d.k}, dtype);
@@ -101,7 +103,7 @@ TEST_CASE("blas: one-row, one-column and k = 1 products match a plain loop for e
               double ref = 0;
               for (std::size_t p = 0; p < d.k; ++p)
                 ref += av[ta ? p * d.m + i : i * d.k + p] * bv[tb ? j * d.k + p : p * d.n + j];
-              REQUIRE(c[i * d.n + j] == Approx(ref).margin(1e-5));
+              REQUIRE(c[i * d.n + j] == Approx(ref).margin(dtype == ag::float32 ? 1e-4 : 1e-12));
             }
         }
   // linear at batch 1 adds the product onto the bias (beta = 1).
@@ -110,6 +112,16 @@ TEST_CASE("blas: one-row, one-column and k = 1 products match a plain loop for e
   ag::Tensor bias = ag::tensor({10.0, 20.0}, {2}, ag::float64);
   std::vector<double> y = ag::linear(x, w, bias).to_vector();
   REQUIRE(y == std::vector<double>{8.0, 23.0});
+  // ... and so does the transposed product for a few rows (batch 5, 12 outputs, 400 inputs).
+  ag::Tensor xs = ag::randn({5, 400}), ws = ag::randn({12, 400}), bs = ag::randn({12});
+  std::vector<double> ys = ag::linear(xs, ws, bs).to_vector();
+  std::vector<double> xv = xs.to_vector(), wv = ws.to_vector(), bv = bs.to_vector();
+  for (std::size_t i = 0; i < 5; ++i)
+    for (std::size_t j = 0; j < 12; ++j) {
+      double ref = bv[j];
+      for (std::size_t p = 0; p < 400; ++p) ref += xv[i * 400 + p] * wv[j * 400 + p];
+      REQUIRE(ys[i * 12 + j] == Approx(ref).margin(1e-3));
+    }
 }
 
 TEST_CASE("blas: a full sum spread over threads is bit-identical to one thread", "[blas][reduce]") {
