@@ -34,6 +34,7 @@ void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out);  // out h
 void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out);
 // Max (or min) along one axis: values and int64 indices, each of shape x.shape minus that axis.
 void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, Tensor* indices);
+void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out);
 
 // C = op(A) op(B) for 2-D (m, k) x (k, n), or batched 3-D where a batch of 1 broadcasts.
 void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out);

@@ -1,5 +1,7 @@
 // Reductions: sums over any set of axes (the engine's unbroadcast runs through here) and
-// max/min along one axis. Float sums accumulate in blocks and carry the block totals in double.
+// max/min and log_softmax along one axis. Float sums accumulate in blocks and carry the block
+// totals in double.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -154,7 +156,39 @@ void max_typed(const T* x, std::size_t outer, std::size_t len, std::size_t inner
                       });
 }
 
+// log_softmax along an axis: x - (m + log(sum(exp(x - m)))), m the row's maximum (0 when that
+// is not finite: a row of -inf gives NaN, as in PyTorch). The sum of exponentials is in double.
+template <class T>
+void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size_t inner, T* out) {
+  parallel::for_range(outer * inner, std::max<std::size_t>(1, parallel::kGrainMath / len),
+                      [&](std::size_t b, std::size_t e) {
+                        for (std::size_t oi = b; oi < e; ++oi) {
+                          std::size_t o = oi / inner, i = oi % inner;
+                          const T* p = x + o * len * inner + i;
+                          T* q = out + o * len * inner + i;
+                          T m = p[0];
+                          for (std::size_t j = 1; j < len; ++j) m = std::max(m, p[j * inner]);
+                          if (!std::isfinite(m)) m = T(0);
+                          double total = 0;
+                          for (std::size_t j = 0; j < len; ++j) total += std::exp(double(p[j * inner] - m));
+                          const T shift = static_cast<T>(double(m) + std::log(total));
+                          for (std::size_t j = 0; j < len; ++j) q[j * inner] = p[j * inner] - shift;
+                        }
+                      });
+}
+
 }  // namespace
+
+void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
+  const Shape& s = x.shape();
+  std::size_t outer = 1, inner = 1, len = s[axis];
+  for (std::size_t k = 0; k < axis; ++k) outer *= s[k];
+  for (std::size_t k = axis + 1; k < s.size(); ++k) inner *= s[k];
+  if (x.dtype() == float32)
+    log_softmax_typed(x.data_ptr<float>(), outer, len, inner, out.data_ptr<float>());
+  else
+    log_softmax_typed(x.data_ptr<double>(), outer, len, inner, out.data_ptr<double>());
+}
 
 void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out) {
   if (x.dtype() == float32)

@@ -72,8 +72,14 @@ Tensor max_min(const OpInfo& op, const Tensor& x, std::ptrdiff_t axis, bool keep
   return values;
 }
 
+// log_softmax: y = x - logsumexp(x), so dx = dy - softmax(x) * sum(dy) with softmax(x) = exp(y).
+void log_softmax_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = sub(g, mul(exp(n.output()), sum(g, Axes{n.i0}, true)));
+}
+
 }  // namespace
 
+extern const OpInfo op_log_softmax{"log_softmax", log_softmax_backward, "dx = dy - exp(y) * sum(dy)", false, true, true};
 extern const OpInfo op_sum{"sum", sum_backward, "dx = dy (copied to every summed element)", false, false, true};
 extern const OpInfo op_max{"max", max_backward, "dx = dy at the maximum, 0 elsewhere", false, false, false};
 extern const OpInfo op_min{"min", max_backward, "dx = dy at the minimum, 0 elsewhere", false, false, false};
@@ -153,9 +159,14 @@ Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
   return div(e, sum(e, Axes{axis}, true));
 }
 
+// One primitive rather than five recorded ops: it is the head of every classifier's loss.
 Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
-  Tensor z = sub(x, row_max("log_softmax", x, axis));
-  return sub(z, log(sum(exp(z), Axes{axis}, true)));
+  check_float("log_softmax", x);
+  std::size_t a = norm_axis("log_softmax", axis, x.dim(), x);
+  Tensor out = make_tensor(x.shape(), x.dtype());
+  if (x.numel() > 0) kernels::log_softmax_along(x, a, out);
+  if (Node* n = record(op_log_softmax, out, {&x})) n->i0 = static_cast<std::ptrdiff_t>(a);
+  return out;
 }
 
 }  // namespace ag

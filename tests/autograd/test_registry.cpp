@@ -145,7 +145,11 @@ std::map<std::string, std::vector<Case>> make_cases() {
                               {"axis 0 keepdim", {A({3, 4})}, [](auto& x) { return logsumexp(x[0], 0, true); }}};
   c["composite:softmax"] = {{"axis -1", {A({3, 4})}, [](auto& x) { return softmax(x[0], -1); }},
                             {"axis 0", {A({3, 4})}, [](auto& x) { return softmax(x[0], 0); }}};
-  c["composite:log_softmax"] = {{"axis 1", {A({3, 4})}, [](auto& x) { return log_softmax(x[0], 1); }}};
+  c["log_softmax"] = {{"axis 1", {A({3, 4})}, [](auto& x) { return log_softmax(x[0], 1); }},
+                      {"axis 0", {A({3, 4})}, [](auto& x) { return log_softmax(x[0], 0); }},
+                      {"middle axis of 3-d", {A({2, 3, 4})}, [](auto& x) { return log_softmax(x[0], 1); }},
+                      {"axis -1, a size-1 row", {A({3, 1})}, [](auto& x) { return log_softmax(x[0], -1); }},
+                      {"shifted by 50", {A({2, 3})}, [](auto& x) { return log_softmax(x[0] + 50.0, 1); }}};
   c["composite:stack"] = {{"axis 1", {A({2, 3}), A({2, 3})}, [](auto& x) { return stack({x[0], x[1]}, 1); }}};
   c["composite:cross_entropy"] = {{"log_softmax + gather", {A({3, 4})}, [](auto& x) {
     return -mean(gather(log_softmax(x[0], 1), 1, idx({2, 0, 3}, {3, 1})));
