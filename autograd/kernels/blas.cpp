@@ -19,8 +19,8 @@ namespace ag::kernels {
 namespace {
 
 // Below this many multiply-adds a product runs on the calling thread.
-// (A 2.5 M multiply-add layer at batch 32 runs ~120 us on one core: split in two, waking a TBB
-// worker on a VM cost more than it saved.)
+// (The 2.5 M multiply-add products of a 784-100 layer at batch 32 take ~55 us each on one core;
+// split over 2 threads, the training step got 30% slower: worker wake-ups on a VM.)
 constexpr std::size_t kParallelFlops = std::size_t(1) << 23;
 
 struct Gemm {  // C[m, n] = op(A)[m, k] op(B)[k, n] + beta C, row-major, with leading dims
