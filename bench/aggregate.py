@@ -163,6 +163,26 @@ def targets(values, threads_list):
     return out
 
 
+def spread(values, threads_list):
+    """The MLP targets round by round: this machine's noise moves LibTorch's figures by up to a
+    third between rounds, so a median ratio near its target says little on its own."""
+    out = ["\n### MLP targets round by round\n",
+           "ag over LibTorch's best at up to that many threads, within each round.\n",
+           "| target | threads | per-round ratios | min / median / max |", "| --- | ---: | --- | --- |"]
+    for t in threads_list:
+        for w, need in [("mlp_b1", 5.0), ("mlp_b32", 1.5), ("mlp_b256", 1.0), ("mlp_relu_b256", 1.0)]:
+            ag = values.get(("ag", t, w))
+            torch = [values.get(("torch", u, w)) for u in threads_list if u <= t]
+            torch = [v for v in torch if v]
+            if not ag or not torch:
+                continue
+            rounds = min([len(ag)] + [len(v) for v in torch])
+            ratios = [ag[r] / max(v[r] for v in torch) for r in range(rounds)]
+            out.append(f"| {w} >= {need}x | {t} | " + ", ".join(f"{r:.2f}" for r in ratios) +
+                       f" | {min(ratios):.2f} / {statistics.median(ratios):.2f} / {max(ratios):.2f} |")
+    return out
+
+
 def scaling(values, threads_list):
     out = ["| threads | " + " | ".join(
         f"{k} {src} ns/elem (speedup)" for k in ("add", "sigmoid", "sum") for src in ("ag", "raw")) + " |"]
@@ -197,6 +217,7 @@ def main():
         return
     print("\n".join(comparison(values, metrics, threads_list)))
     print("\n".join(targets(values, threads_list)))
+    print("\n".join(spread(values, threads_list)))
     par = [w for w in metrics if w.startswith("par_")]
     if par:
         print("\n### Large elementwise ops and a reduction, ag against raw TBB loops\n")
