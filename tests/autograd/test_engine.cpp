@@ -9,33 +9,13 @@
 
 #include <autograd/autograd.hpp>
 
+#include "support.hpp"
+
 using Catch::Matchers::Contains;
+using ag_test::error_of;
+using ag_test::require_close;
 
 namespace {
-
-void require_close(const std::vector<double>& got, const std::vector<double>& want,
-                   double tol = 1e-6) {
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    REQUIRE(got[i] == Approx(want[i]).margin(tol).epsilon(tol));
-  }
-}
-
-// The message of the ag::Error that `f` throws; fails the test when it throws nothing or
-// something else.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ag::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("expected ag::Error, got another exception: " << e.what());
-  }
-  FAIL("expected ag::Error, nothing was thrown");
-  return {};
-}
 
 ag::Tensor leaf(std::vector<double> v, ag::Shape s, ag::Dtype d = ag::float64) {
   ag::Tensor t = ag::tensor(std::move(v), std::move(s), d);

@@ -7,22 +7,12 @@
 
 #include <autograd/autograd.hpp>
 
+#include "support.hpp"
+
 using Catch::Matchers::Contains;
+using ag_test::error_of;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ag::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("expected ag::Error, got another exception: " << e.what());
-  }
-  FAIL("expected ag::Error, nothing was thrown");
-  return {};
-}
 
 ag::Tensor named(ag::Shape s, const char* name, ag::Dtype d = ag::float32) {
   ag::Tensor t = ag::zeros(std::move(s), d);

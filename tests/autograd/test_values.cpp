@@ -14,18 +14,12 @@
 
 #include <autograd/autograd.hpp>
 
+#include "support.hpp"
+
 using Catch::Matchers::Contains;
+using ag_test::require_close;
 
 namespace {
-
-void require_close(const std::vector<double>& got, const std::vector<double>& want,
-                   double tol = 1e-6) {
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i << ": got " << got[i] << ", want " << want[i]);
-    REQUIRE(got[i] == Approx(want[i]).margin(tol).epsilon(tol));
-  }
-}
 
 bool all_finite(const ag::Tensor& t) {
   for (double v : t.to_vector())
