@@ -11,6 +11,10 @@
 
 namespace ag {
 
+class AutogradContext;
+void release_saved(AutogradContext& ctx);  // a backward without retain_graph frees what it saved
+bool keep_grads_for_dumps();               // KeepGradsForDumpsGuard is alive on this thread
+
 void* alloc_buffer(std::size_t nbytes);
 void free_buffer(void* p, std::size_t nbytes);
 
@@ -93,6 +97,16 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
 };
 
+// Tensor::register_hook and retain_grad state: rare, so held out of line by a pointer that is
+// null for almost every tensor and node (the engine tests it once per node).
+struct HookList {
+  std::vector<std::pair<std::size_t, TensorHook>> hooks;            // run in registration order
+  std::vector<std::pair<std::size_t, PostAccumulateHook>> post;     // leaves: after .grad changed
+  bool retain_grad = false;                                         // interior: keep .grad
+  std::size_t slot = 0;     // engine scratch: this leaf's gradient buffer in the current pass
+  std::uint64_t pass = 0;   // engine scratch: which backward pass `slot` belongs to
+};
+
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape shape;
@@ -100,8 +114,9 @@ struct TensorImpl {
   Dtype dtype = float32;
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  // null for leaves
-  Tensor grad;                    // leaves only: accumulated by backward
+  Tensor grad;                    // leaves (and retain_grad tensors): accumulated by backward
   std::string name;
+  std::unique_ptr<HookList> hooks;  // a leaf's hooks; an interior tensor's live on its grad_fn
 
   void* data() const { return storage->data; }
 };
@@ -138,7 +153,12 @@ struct Node : std::enable_shared_from_this<Node> {
 
   std::shared_ptr<const std::string> scope;  // module path while recorded ("0", "fc1")
   std::uint64_t seq = 0;                      // creation order: deterministic dumps
-  Tensor grad;     // the gradient that reached this node in the last backward (detached): dumps
+  // The gradient that reached this node in the last backward (detached), kept only under
+  // KeepGradsForDumpsGuard: graph dumps and chain-rule traces show it.
+  Tensor grad;
+  std::unique_ptr<HookList> hooks;  // hooks and retain_grad of this node's output
+  // ag::Function nodes: the context the user's backward reads (autograd/function.cpp).
+  std::shared_ptr<AutogradContext> custom;
   bool released = false;  // saved tensors freed by a backward without retain_graph
   std::size_t topo = 0;   // engine scratch: index in the current backward's node list
   std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
