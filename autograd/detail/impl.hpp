@@ -155,7 +155,9 @@ struct Node : std::enable_shared_from_this<Node> {
 };
 
 // Helpers for op implementations.
-Tensor make_tensor(Shape shape, Dtype dtype);  // uninitialised, contiguous
+// Uninitialised, contiguous. The size is checked (checked.hpp); a shape too big, or memory
+// running out, throws ag::Error naming `op` and the shape.
+Tensor make_tensor(Shape shape, Dtype dtype, const char* op = nullptr);
 Tensor alias(const Tensor& t, Shape shape);    // shares storage and version; no grad_fn
 std::shared_ptr<const std::string> current_scope();
 
