@@ -149,6 +149,8 @@ void write_file_atomically(const char* op, const std::string& path, const std::s
     ::unlink(tmp.c_str());
     fail_errno(op, "cannot close " + tmp + " (" + path + " is unchanged)", err);
   }
+  // Before the rename, so that once the new file is visible the stale temps are already gone.
+  remove_stale_temps(path);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -160,7 +162,6 @@ void write_file_atomically(const char* op, const std::string& path, const std::s
   // (Some file systems cannot fsync a directory at all: EINVAL. Nothing more can be done there.)
   if ((dir.fd < 0 || ::fsync(dir.fd) != 0) && errno != EINVAL)
     fail_errno(op, "saved " + path + ", but cannot fsync its directory", errno);
-  remove_stale_temps(path);
 }
 
 std::size_t count_temp_files(const std::string& path) {

@@ -19,8 +19,8 @@ std::string read_file(const char* op, const std::string& path,
 // mix, and a failed save leaves the old file untouched. The bytes go to a temp file unique to
 // this save ("<path>.tmp.<pid>.<thread>.<counter>", so concurrent saves to one path never share
 // one), which is fsynced and renamed over `path`; then the directory is fsynced so the rename
-// survives a crash. After a successful save, temp files that crashed saves of `path` left
-// behind (their process no longer exists) are removed.
+// survives a crash. Before the rename, temp files that crashed saves of `path` left behind
+// (their process no longer exists) are removed: once a save is visible, they are gone.
 void write_file_atomically(const char* op, const std::string& path, const std::string& bytes);
 
 // The temp files of `path` currently in its directory (what write_file_atomically may leave

@@ -1,0 +1,129 @@
+// The concurrency contract (README, "Threads"), each case with 4 threads:
+//   1. threads building and running independent graphs (models, backward, optimizer steps);
+//   2. threads running forward passes on one shared model under NoGradGuard;
+//   3. threads running backward through graphs that share leaves, accumulating into the shared
+//      leaves' .grad (a lock per leaf; the sum is order-dependent in its rounding only).
+// An optimizer step racing a backward on the same parameters is not supported.
+// The CI runs these under ThreadSanitizer (scripts/test.sh).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include <nn/nn.hpp>
+#include <optim/optim.hpp>
+
+using namespace ag;
+
+namespace {
+
+constexpr int kThreads = 4;
+
+template <class F>
+void run_threads(F f) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(f, t);
+  for (auto& th : threads) th.join();
+}
+
+std::shared_ptr<nn::Sequential> model(std::uint64_t seed) {
+  manual_seed(seed);
+  auto m = nn::mlp({4, 16, 3}, "tanh");
+  m->to(float64);
+  return m;
+}
+
+Tensor input(int t) {
+  manual_seed(100 + static_cast<std::uint64_t>(t));
+  return randn({8, 4}, float64);
+}
+
+std::vector<double> flat_params(const nn::Module& m) {
+  std::vector<double> out;
+  for (const auto& p : m.parameters())
+    for (double v : p.to_vector()) out.push_back(v);
+  return out;
+}
+
+std::vector<double> flat_grads(const nn::Module& m) {
+  std::vector<double> out;
+  for (const auto& p : m.parameters())
+    for (double v : p.grad().to_vector()) out.push_back(v);
+  return out;
+}
+
+void train(nn::Module& m, const Tensor& x, int steps) {
+  optim::SGD opt(m.parameters(), optim::SGDOptions{0.05, 0.9});
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    Tensor loss = mean(m(x) * m(x));
+    loss.backward();
+    opt.step();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("threads: independent graphs on 4 threads give the single-threaded results", "[threads]") {
+  std::vector<std::shared_ptr<nn::Sequential>> models, reference;
+  std::vector<Tensor> inputs;
+  for (int t = 0; t < kThreads; ++t) {
+    models.push_back(model(7 + t));
+    reference.push_back(model(7 + t));
+    inputs.push_back(input(t));
+  }
+  for (int t = 0; t < kThreads; ++t) train(*reference[t], inputs[t], 30);
+  run_threads([&](int t) { train(*models[t], inputs[t], 30); });
+  for (int t = 0; t < kThreads; ++t) CHECK(flat_params(*models[t]) == flat_params(*reference[t]));
+}
+
+TEST_CASE("threads: forward on one shared model under NoGradGuard", "[threads]") {
+  auto shared = model(3);
+  std::vector<Tensor> inputs, expected;
+  for (int t = 0; t < kThreads; ++t) {
+    inputs.push_back(input(t));
+    NoGradGuard no_grad;
+    expected.push_back((*shared)(inputs[t]));
+  }
+  std::vector<int> matches(kThreads, 0);
+  run_threads([&](int t) {
+    NoGradGuard no_grad;
+    for (int k = 0; k < 50; ++k)
+      if ((*shared)(inputs[t]).to_vector() == expected[t].to_vector()) ++matches[t];
+  });
+  for (int t = 0; t < kThreads; ++t) CHECK(matches[t] == 50);
+  for (const auto& p : shared->parameters()) CHECK_FALSE(p.grad().defined());
+}
+
+TEST_CASE("threads: backward through graphs sharing leaves accumulates every contribution", "[threads]") {
+  constexpr int kRepeats = 25;
+  auto shared = model(5);
+  std::vector<Tensor> inputs;
+  for (int t = 0; t < kThreads; ++t) inputs.push_back(input(t));
+  // The reference: the same backward passes, one after another.
+  for (int t = 0; t < kThreads; ++t)
+    for (int k = 0; k < kRepeats; ++k) sum((*shared)(inputs[t])).backward();
+  const std::vector<double> expected = flat_grads(*shared);
+  shared->zero_grad();
+
+  run_threads([&](int t) {
+    for (int k = 0; k < kRepeats; ++k) sum((*shared)(inputs[t])).backward();
+  });
+  const std::vector<double> got = flat_grads(*shared);
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("gradient element " << i);
+    CHECK(std::fabs(got[i] - expected[i]) <= 1e-12 * (1 + std::fabs(expected[i])));
+  }
+}
+
+TEST_CASE("threads: a shared leaf without a module, many small backward passes", "[threads]") {
+  Tensor w = ones({3}, float64).requires_grad_();
+  run_threads([&](int t) {
+    Tensor x = full({3}, t + 1.0, float64);
+    for (int k = 0; k < 200; ++k) sum(w * x).backward();
+  });
+  // Each thread adds 200 * (t + 1) to every element: 200 * (1 + 2 + 3 + 4) = 2000, exactly.
+  CHECK(w.grad().to_vector() == std::vector<double>{2000, 2000, 2000});
+}
