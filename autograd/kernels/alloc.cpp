@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <autograd/detail/impl.hpp>
+#include <autograd/detail/tensor_impl.hpp>
 
 namespace ag {
 namespace {
