@@ -4,13 +4,19 @@
 //   3. threads running backward through graphs that share leaves, accumulating into the shared
 //      leaves' .grad (a lock per leaf; the sum is order-dependent in its rounding only).
 // An optimizer step racing a backward on the same parameters is not supported.
+// Also: two threads saving one path while a third loads it (each save has its own temp file).
 // The CI runs these under ThreadSanitizer (scripts/test.sh).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
+#include <autograd/detail/io.hpp>
 #include <nn/nn.hpp>
 #include <optim/optim.hpp>
 
@@ -126,4 +132,57 @@ TEST_CASE("threads: a shared leaf without a module, many small backward passes",
   });
   // Each thread adds 200 * (t + 1) to every element: 200 * (1 + 2 + 3 + 4) = 2000, exactly.
   CHECK(w.grad().to_vector() == std::vector<double>{2000, 2000, 2000});
+}
+
+TEST_CASE("threads: two threads saving to one path while a third loads it", "[threads]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("ag_threads_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "model.npz").string();
+  auto version = [](double v) {
+    auto m = std::make_shared<nn::Linear>(8, 8);
+    NoGradGuard no_grad;
+    for (auto& p : m->parameters()) p.fill_(v);
+    return m;
+  };
+  version(0)->save(path);
+  constexpr int kSaves = 30;
+  std::atomic<int> saved{0}, failed{0}, torn{0}, loads{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> savers;
+  for (int t = 1; t <= 2; ++t)
+    savers.emplace_back([&, t] {
+      auto m = version(t);
+      for (int k = 0; k < kSaves; ++k) {
+        try {
+          m->save(path);
+          ++saved;
+        } catch (const Error&) {
+          ++failed;
+        }
+      }
+    });
+  std::thread reader([&] {
+    while (!done) {
+      nn::Linear m(8, 8);
+      m.load(path);  // a partial file would throw here (and fail the test)
+      const double v = m.weight.to_vector()[0];
+      for (const auto& p : m.parameters())
+        for (double x : p.to_vector())
+          if (x != v) ++torn;
+      ++loads;
+    }
+  });
+  for (auto& s : savers) s.join();
+  done = true;
+  reader.join();
+  CHECK(saved == 2 * kSaves);  // each save has its own temp file: none fails
+  CHECK(failed == 0);
+  CHECK(torn == 0);
+  CHECK(loads > 0);
+  nn::Linear last(8, 8);
+  last.load(path);
+  const double v = last.weight.to_vector()[0];
+  CHECK((v == 1 || v == 2));
+  CHECK(io::count_temp_files(path) == 0);
+  std::filesystem::remove_all(dir);
 }
