@@ -514,3 +514,31 @@ TEST_CASE("misuse: graphs and versions", "[misuse]") {
   E(([] { Tensor w = ones({2}).requires_grad_(); return (w * 2.0).requires_grad_(false); }()), "requires_grad_", "not a leaf");
   E(nn::Linear(2, 2).to(int64), "Module::to", "int64");
 }
+
+TEST_CASE("misuse: zero-size tensors with huge other dimensions finish at once", "[misuse]") {
+  // {2^40, 3, 0} has no element; a kernel looping over its outer 2^40 rows would hang.
+  const std::size_t big = 1ull << 40;
+  const Tensor x = z({big, 3, 0});
+  V(slice(x, 1, 1, 3), (Shape{big, 2, 0}), {});
+  V(pad_slice(x, 1, 1, {big, 5, 0}), (Shape{big, 5, 0}), {});
+  V(index_select(x, 1, {2, 0}), (Shape{big, 2, 0}), {});
+  V(index_add(x, 1, {0, 1, 1}, {big, 2, 0}), (Shape{big, 2, 0}), {});
+  V(gather(x, 1, zeros({big, 3, 0}, int64)), (Shape{big, 3, 0}), {});
+  V(scatter_add(x, 1, zeros({big, 3, 0}, int64), {big, 4, 0}), (Shape{big, 4, 0}), {});
+  V(concat({x, x}, 1), (Shape{big, 6, 0}), {});
+  V(transpose(x, 0, 2), (Shape{0, 3, big}), {});
+  V(broadcast_to(z({1, 3, 0}), {big, 3, 0}), (Shape{big, 3, 0}), {});
+  V(sum(x, {0}), (Shape{3, 0}), {});
+  V(x * 2.0, (Shape{big, 3, 0}), {});
+  V(x + z({3, 0}), (Shape{big, 3, 0}), {});
+  V(matmul(z({big, 0, 3}), ones({3, 2})), (Shape{big, 0, 2}), {});
+  V(softmax(x, 1), (Shape{big, 3, 0}), {});
+  V(log_softmax(x, 0), (Shape{big, 3, 0}), {});
+  V(max(x, 1), (Shape{big, 0}), {});
+  E(sum(x, {2}), "sum", "out of memory");
+  T(([&] {
+    Tensor w = z({big, 3, 0}).requires_grad_();
+    sum(slice(w, 1, 0, 2) * 3.0).backward();
+    return w.grad().shape() == Shape{big, 3, 0};
+  }()));
+}
