@@ -81,6 +81,25 @@ std::size_t checked_mul(const char* op, std::size_t a, std::size_t b, const char
   return r;
 }
 
+void check_int64_value(const char* op, double v) {
+  if (!fits_int64(v))
+    fail(op_prefix(op) + "value " + std::to_string(v) + " cannot be converted to int64 without overflow");
+}
+
+void check_int64_values(const char* op, const Tensor& t) {
+  if (!is_floating(t.dtype())) return;
+  const std::size_t n = t.numel();
+  if (t.dtype() == float32) {
+    const float* p = static_cast<const float*>(t.impl()->data());
+    for (std::size_t i = 0; i < n; ++i)
+      if (!fits_int64(p[i])) check_int64_value(op, p[i]);
+  } else {
+    const double* p = static_cast<const double*>(t.impl()->data());
+    for (std::size_t i = 0; i < n; ++i)
+      if (!fits_int64(p[i])) check_int64_value(op, p[i]);
+  }
+}
+
 // One place allocates every tensor: its size is checked, and running out of memory becomes an
 // ag::Error naming the op and the shape (std::bad_alloc names neither).
 Tensor make_tensor(Shape shape, Dtype dtype, const char* op) {
@@ -281,6 +300,7 @@ Tensor& Tensor::mul_(double value) {
 Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace(*this, "copy_");
   check_same_numel(*this, src, "copy_");
+  if (dtype() == int64) check_int64_values("copy_", src);
   if (src.dtype() == dtype())
     std::memcpy(impl_->data(), src.impl()->data(), numel() * dtype_size(dtype()));
   else
@@ -290,6 +310,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 Tensor& Tensor::fill_(double value) {
   check_inplace(*this, "fill_");
+  if (dtype() == int64) check_int64_value("fill_", value);
   kernels::fill(*this, value);
   bump_version();
   return *this;
@@ -299,6 +320,7 @@ Tensor& Tensor::fill_(double value) {
 Tensor empty(Shape shape, Dtype dtype) { return make_tensor(std::move(shape), dtype, "empty"); }
 
 static Tensor filled(const char* op, Shape shape, double value, Dtype dtype) {
+  if (dtype == int64) check_int64_value(op, value);
   Tensor t = make_tensor(std::move(shape), dtype, op);
   kernels::fill(t, value);
   return t;
@@ -324,6 +346,8 @@ Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype) {
   if (n != values.size())
     fail("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
          shape_str(shape) + " (" + std::to_string(n) + " elements)");
+  if (dtype == int64)
+    for (double v : values) check_int64_value("tensor", v);
   Tensor t = make_tensor(std::move(shape), dtype, "tensor");
   for (std::size_t i = 0; i < values.size(); ++i) store(t, i, values[i]);
   return t;
@@ -354,6 +378,10 @@ Tensor arange(double start, double stop, double step, Dtype dtype) {
     fail("arange: [" + std::to_string(start) + ", " + std::to_string(stop) + ") in steps of " +
          std::to_string(step) + " has too many elements (" + std::to_string(count) + ")");
   std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
+  if (dtype == int64 && n > 0) {  // the values run monotonically from the first to the last
+    check_int64_value("arange", start);
+    check_int64_value("arange", start + static_cast<double>(n - 1) * step);
+  }
   Tensor t = make_tensor({n}, dtype, "arange");
   for (std::size_t i = 0; i < n; ++i) store(t, i, start + static_cast<double>(i) * step);
   return t;

@@ -32,4 +32,10 @@ std::size_t checked_add(const char* op, std::size_t a, std::size_t b, const char
 // a * b, or throws "<op>: <what> overflows (a * b)".
 std::size_t checked_mul(const char* op, std::size_t a, std::size_t b, const char* what);
 
+// Converting NaN, an infinity or a value outside [-2^63, 2^63) to int64 is undefined behaviour:
+// these throw "<op>: value <v> cannot be converted to int64" instead (PyTorch's rule too).
+inline bool fits_int64(double v) { return v >= -0x1p63 && v < 0x1p63; }
+void check_int64_value(const char* op, double v);
+void check_int64_values(const char* op, const Tensor& t);  // every value of a float tensor
+
 }  // namespace ag

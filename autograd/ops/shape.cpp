@@ -299,7 +299,8 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(Dtype dtype) const {
   check_defined("to", *this);
   if (dtype == this->dtype()) return *this;
-  Tensor out = make_tensor(shape(), dtype);
+  if (dtype == int64) check_int64_values("to", *this);  // NaN or 1e30 as int64 would be UB
+  Tensor out = make_tensor(shape(), dtype, "to");
   kernels::cast(*this, out);
   if (is_floating(dtype)) record(op_to, out, {this});
   return out;

@@ -272,6 +272,18 @@ TEST_CASE("misuse: dtype mixes", "[misuse]") {
   E(Tensor(i).add_(1.0), "add_", "int64");
   V(tensor({1.9, -1.9}, {2}).to(int64), Shape{2}, {1, -1});
   V(tensor({3, 4}, {2}, int64).to(float32), Shape{2}, {3, 4});
+  // Converting NaN, Inf or |x| >= 2^63 to int64 is undefined behaviour in C++: an error instead.
+  E(full({2}, kNaN, int64), "full", "cannot be converted to int64");
+  E(full({2}, kInf, int64), "full", "cannot be converted to int64");
+  E(ones({2}, int64).fill_(1e19), "fill_", "cannot be converted to int64");
+  E(tensor({1.0, 1e30}, {2}, int64), "tensor", "cannot be converted to int64");
+  E(tensor({kNaN, 1.0}, {2}).to(int64), "to", "cannot be converted to int64");
+  E(tensor({1e19}, {1}, float64).to(int64), "to", "cannot be converted to int64");
+  E(ones({2}, int64).copy_(tensor({kInf, 0.0}, {2})), "copy_", "cannot be converted to int64");
+  E(arange(0, 1e20, 1e19, int64), "arange", "cannot be converted to int64");
+  V(arange(0, 9e18, 3e18, int64), Shape{3}, {0, 3e18, 6e18});
+  V(tensor({-0x1p63}, {1}, float64).to(int64), Shape{1}, {-0x1p63});
+  V(full({1}, -2.5, int64), Shape{1}, {-2});
   E(nn::functional::cross_entropy(ones({2, 3}), ones({2})), "cross_entropy", "int64");
   E(nn::functional::mse_loss(f, d), "float");
   E(nn::Linear(2, 1)(ones({1, 2}, float64)), "float");
