@@ -2,7 +2,7 @@
 """Writes the PyTorch reference values that tests/nn reads (no torch at test time).
 
 Run with Debian's python3-torch:  /usr/bin/python3 scripts/make_fixtures.py
-Output: tests/fixtures/optim.txt and tests/fixtures/nn.txt, one value list per line:
+Output: tests/fixtures/optim.txt, nn.txt and layers.txt, one value list per line:
     <key> <count> <v1> ... <vcount>
 in float64 with round-trip precision. Lines starting with '#' are comments.
 """
@@ -160,8 +160,73 @@ def nn_fixtures():
     w.close()
 
 
+def layer_fixtures():
+    """Normalisation and embedding layers: forward values and gradients of loss = sum(y * gy)."""
+    w = Writer(os.path.join(OUT, "layers.txt"), "layer forward values and gradients, train and eval mode")
+    g = torch.Generator().manual_seed(7)
+    nn = torch.nn
+
+    def backward_case(key, module, x, gy):
+        leaf = x.clone().requires_grad_(x.is_floating_point())
+        module.zero_grad()
+        y = module(leaf)
+        (y * gy).sum().backward()
+        w.put(f"{key}.x", x)
+        w.put(f"{key}.gy", gy)
+        w.put(f"{key}.y", y)
+        if leaf.requires_grad:
+            w.put(f"{key}.dx", leaf.grad)
+        for name, p in module.named_parameters():
+            w.put(f"{key}.d{name}", p.grad)
+        for name, b in module.named_buffers():
+            w.put(f"{key}.{name}", b)
+
+    def batchnorm_case(name, module, shape):
+        with torch.no_grad():
+            for p in module.parameters():
+                p.copy_(torch.randn(p.shape, generator=g))
+        for name_p, p in module.named_parameters():
+            w.put(f"{name}.{name_p}", p)
+        module.train()
+        for step in (1, 2):  # two training batches: running statistics move twice
+            x = torch.randn(shape, generator=g) * 2 + 0.5
+            backward_case(f"{name}.train{step}", module, x, torch.randn(shape, generator=g))
+        module.eval()
+        x = torch.randn(shape, generator=g)
+        backward_case(f"{name}.eval", module, x, torch.randn(shape, generator=g))
+
+    batchnorm_case("bn1d", nn.BatchNorm1d(3), (6, 3))
+    batchnorm_case("bn1d_3d", nn.BatchNorm1d(3, momentum=0.3), (4, 3, 5))
+    batchnorm_case("bn1d_plain", nn.BatchNorm1d(3, affine=False, track_running_stats=False), (5, 3))
+    batchnorm_case("bn2d", nn.BatchNorm2d(2), (3, 2, 4, 4))
+
+    for name, shape, normalized, affine in [("ln1", (3, 4), [4], True), ("ln2", (2, 3, 4), [3, 4], True),
+                                            ("ln_plain", (2, 5), [5], False)]:
+        ln = nn.LayerNorm(normalized, elementwise_affine=affine)
+        with torch.no_grad():
+            for p in ln.parameters():
+                p.copy_(torch.randn(p.shape, generator=g))
+        for name_p, p in ln.named_parameters():
+            w.put(f"{name}.{name_p}", p)
+        backward_case(name, ln, torch.randn(shape, generator=g) * 3 + 1, torch.randn(shape, generator=g))
+
+    emb = nn.Embedding(6, 3)
+    with torch.no_grad():
+        emb.weight.copy_(torch.randn(6, 3, generator=g))
+    w.put("emb.weight", emb.weight)
+    idx = torch.tensor([[0, 5, 2], [2, 2, 4]])  # row 2 three times: its gradient is the sum
+    backward_case("emb", emb, idx, torch.randn(2, 3, 3, generator=g))
+
+    x = torch.zeros(2, 3, 4, 5)
+    for name, flat in [("flatten_default", nn.Flatten()), ("flatten_all", nn.Flatten(0, -1)),
+                       ("flatten_mid", nn.Flatten(1, 2)), ("flatten_neg", nn.Flatten(-3, -2))]:
+        w.put(f"{name}.shape", list(flat(x).shape))
+    w.close()
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     optim_fixtures()
     nn_fixtures()
+    layer_fixtures()
     print("wrote", os.path.normpath(OUT))
