@@ -30,7 +30,7 @@
 #include <sstream>
 
 #include <autograd/engine.hpp>
-#include <nn/npz.hpp>
+#include <nn/detail/npz.hpp>
 
 namespace ag::nn {
 

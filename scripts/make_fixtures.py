@@ -111,6 +111,69 @@ def optim_fixtures():
         w.put(f"{name}.total_norm", total)
         w.put(f"{name}.grad_a", a.grad)
         w.put(f"{name}.grad_b", b.grad)
+
+    # options: lr alpha eps weight_decay momentum centered
+    rmsprop = {
+        "rmsprop_default": (0.01, 0.99, 1e-8, 0.0, 0.0, False),
+        "rmsprop_momentum": (0.01, 0.9, 1e-6, 0.0, 0.9, False),
+        "rmsprop_centered": (0.01, 0.95, 1e-8, 0.1, 0.0, True),
+        "rmsprop_all": (0.005, 0.8, 1e-4, 0.05, 0.5, True),
+    }
+    for name, (lr, alpha, eps, wd, mom, cen) in rmsprop.items():
+        run(name, lambda ps: torch.optim.RMSprop(ps, lr=lr, alpha=alpha, eps=eps, weight_decay=wd, momentum=mom,
+                                                 centered=cen),
+            [lr, alpha, eps, wd, mom, float(cen)])
+    # options: lr lr_decay weight_decay eps initial_accumulator_value
+    adagrad = {
+        "adagrad_default": (0.01, 0.0, 0.0, 1e-10, 0.0),
+        "adagrad_all": (0.1, 0.05, 0.1, 1e-6, 0.5),
+    }
+    for name, (lr, decay, wd, eps, init) in adagrad.items():
+        run(name, lambda ps: torch.optim.Adagrad(ps, lr=lr, lr_decay=decay, weight_decay=wd, eps=eps,
+                                                 initial_accumulator_value=init),
+            [lr, decay, wd, eps, init])
+
+    # More schedulers: the lr after each of 12 epochs (cosine passes its bottom at T_max = 4).
+    sched_cases = [
+        ("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.01), [0.1, 4, 0.01]),
+        ("cosine_zero", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5), [0.2, 5, 0.0]),
+        ("lambdalr", lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.9 ** e / (1 + e)), [0.1]),
+    ]
+    for name, make, options in sched_cases:
+        p = p0.clone().requires_grad_()
+        opt = torch.optim.SGD([p], lr=options[0])
+        sched = make(opt)
+        lrs = [opt.param_groups[0]["lr"]]
+        for _ in range(12):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        w.put(f"{name}.options", options)
+        w.put(f"{name}.lrs", lrs)
+
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.9, 0.89995, 0.91, 0.8, 0.85, 0.86, 0.87, 0.88, 0.7, 0.75, 0.76, 0.77,
+               0.78, 0.79, 0.8, 0.81]
+    w.put("plateau.metrics", metrics)
+    # options: factor patience mode(0 min, 1 max) threshold threshold_mode(0 rel, 1 abs) cooldown min_lr
+    plateau = {
+        "plateau_default": (0.1, 10, 0, 1e-4, 0, 0, 0.0),
+        "plateau_min": (0.5, 2, 0, 1e-4, 0, 0, 0.0),
+        "plateau_abs_cooldown": (0.5, 1, 0, 0.02, 1, 2, 0.02),
+        "plateau_max": (0.3, 1, 1, 1e-3, 0, 0, 0.0),
+    }
+    for name, (factor, patience, mode, th, thm, cooldown, min_lr) in plateau.items():
+        p = p0.clone().requires_grad_()
+        opt = torch.optim.SGD([p], lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode=["min", "max"][mode], factor=factor, patience=patience, threshold=th,
+            threshold_mode=["rel", "abs"][thm], cooldown=cooldown, min_lr=min_lr)
+        lrs = []
+        for m in metrics:
+            opt.step()
+            sched.step(m)
+            lrs.append(opt.param_groups[0]["lr"])
+        w.put(f"{name}.options", [factor, patience, mode, th, thm, cooldown, min_lr])
+        w.put(f"{name}.lrs", lrs)
     w.close()
 
 
