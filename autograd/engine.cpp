@@ -46,7 +46,11 @@ ScopeGuard::~ScopeGuard() { t_scope = previous_; }
 std::shared_ptr<const std::string> current_scope() { return t_scope; }
 
 // ---- recording -------------------------------------------------------------------------------
-static Node* record_impl(const OpInfo& op, Tensor& out, const Tensor* const* in, std::size_t n) {
+// A plain node for ops without attributes.
+static std::shared_ptr<Node> make_plain_node(void*) { return make_pooled<Node>(); }
+
+Node* record_with(const OpInfo& op, Tensor& out, const Tensor* const* in, std::size_t n,
+                  NodeMaker make, void* attrs, const void* tag) {
   if (t_anomaly && !t_in_backward && !kernels::all_finite(out)) {
     std::string ins;
     for (std::size_t i = 0; i < n; ++i) ins += (i ? ", " : "") + describe(*in[i]);
@@ -57,8 +61,11 @@ static Node* record_impl(const OpInfo& op, Tensor& out, const Tensor* const* in,
   bool any = false;
   for (std::size_t i = 0; i < n; ++i) any = any || (in[i]->defined() && in[i]->requires_grad());
   if (!any) return nullptr;
+  if (tag != op.attrs_tag)
+    fail(std::string("internal: op '") + op.name + "' recorded with attributes of another type "
+         "than its registry entry declares (OpDef::attrs)");
 
-  auto node = make_pooled<Node>();
+  std::shared_ptr<Node> node = make(attrs);
   node->op = &op;
   node->inputs.reserve(n);
   for (std::size_t i = 0; i < n; ++i) node->inputs.push_back(*in[i]);
@@ -79,18 +86,23 @@ static Node* record_impl(const OpInfo& op, Tensor& out, const Tensor* const* in,
 }
 
 Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs) {
-  return record_impl(op, out, inputs.begin(), inputs.size());
+  return record_with(op, out, inputs.begin(), inputs.size(), &make_plain_node, nullptr, nullptr);
 }
 Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs) {
   std::vector<const Tensor*> ptrs;
   ptrs.reserve(inputs.size());
   for (const Tensor& t : inputs) ptrs.push_back(&t);
-  return record_impl(op, out, ptrs.data(), ptrs.size());
+  return record_with(op, out, ptrs.data(), ptrs.size(), &make_plain_node, nullptr, nullptr);
 }
 
 // ---- Node ------------------------------------------------------------------------------------
 bool Node::needs_grad(std::size_t i) const {
   return i < inputs.size() && inputs[i].defined() && inputs[i].requires_grad();
+}
+
+void fail_attrs(const Node& n) {
+  fail(std::string("internal: backward of '") + n.op->name +
+       "' asked for attributes of another type than the node was recorded with");
 }
 
 static std::string modified_message(const Node& n, const std::string& what, const Tensor& t,

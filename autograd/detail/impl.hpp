@@ -143,6 +143,12 @@ struct Node : std::enable_shared_from_this<Node> {
   std::size_t topo = 0;   // engine scratch: index in the current backward's node list
   std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
 
+  // The op's typed attributes (SliceAttrs, PowAttrs, ...), set by record<Attrs>(). Throws
+  // ag::Error when the node carries no attributes of that type.
+  template <class Attrs> const Attrs& attrs() const;
+  const void* attrs_ptr = nullptr;
+  const void* attrs_tag = nullptr;
+
   ~Node();
   bool needs_grad(std::size_t i) const;
   Tensor input(std::size_t i) const;  // checks the version counter
@@ -154,6 +160,34 @@ struct Node : std::enable_shared_from_this<Node> {
   Tensor result() const;  // the output's value, detached, for dumps; undefined once it is gone
 };
 
+// A node with its op's attribute struct in the same allocation.
+template <class Attrs>
+struct NodeWith final : Node {
+  Attrs value;
+  explicit NodeWith(Attrs a) : value(std::move(a)) {}
+};
+
+// One address per attribute type: what Node::attrs and OpDef::attrs compare.
+template <class Attrs>
+const void* attrs_tag_of() {
+  static const char tag = 0;
+  return &tag;
+}
+
+[[noreturn]] void fail_attrs(const Node& n);
+
+template <class Attrs>
+const Attrs& Node::attrs() const {
+  if (attrs_tag != attrs_tag_of<Attrs>()) fail_attrs(*this);
+  return *static_cast<const Attrs*>(attrs_ptr);
+}
+
+template <class Attrs>
+OpDef& OpDef::attrs() {
+  info().attrs_tag = attrs_tag_of<Attrs>();
+  return *this;
+}
+
 // Helpers for op implementations.
 Tensor make_tensor(Shape shape, Dtype dtype);  // uninitialised, contiguous
 Tensor alias(const Tensor& t, Shape shape);    // shares storage and version; no grad_fn
@@ -163,6 +197,33 @@ std::shared_ptr<const std::string> current_scope();
 // Returns the node (for attributes) or nullptr. Also runs anomaly checks on `out`.
 Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs);
 Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs);
+
+// The same, for an op with attributes: the node is made with them, and backward reads them back
+// with node.attrs<Attrs>(). The op's entry must declare the type with OpDef::attrs<Attrs>().
+using NodeMaker = std::shared_ptr<Node> (*)(void* attrs);
+Node* record_with(const OpInfo& op, Tensor& out, const Tensor* const* inputs, std::size_t n,
+                  NodeMaker make, void* attrs, const void* tag);
+template <class Attrs>
+std::shared_ptr<Node> make_node_with(void* attrs) {
+  auto node = make_pooled<NodeWith<Attrs>>(std::move(*static_cast<Attrs*>(attrs)));
+  node->attrs_ptr = &node->value;
+  node->attrs_tag = attrs_tag_of<Attrs>();
+  return node;
+}
+template <class Attrs>
+Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs,
+             Attrs attrs) {
+  return record_with(op, out, inputs.begin(), inputs.size(), &make_node_with<Attrs>, &attrs,
+                     attrs_tag_of<Attrs>());
+}
+template <class Attrs>
+Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs, Attrs attrs) {
+  std::vector<const Tensor*> ptrs;
+  ptrs.reserve(inputs.size());
+  for (const Tensor& t : inputs) ptrs.push_back(&t);
+  return record_with(op, out, ptrs.data(), ptrs.size(), &make_node_with<Attrs>, &attrs,
+                     attrs_tag_of<Attrs>());
+}
 
 std::string describe(const Tensor& t);  // "'x' {3, 4} float32" or "{3, 4} float32"
 [[noreturn]] void fail(const std::string& message);
