@@ -25,8 +25,8 @@ std::vector<Optimizer::StateSpec> RMSprop::state_spec(std::size_t i) const {
 
 void RMSprop::step() {
   NoGradGuard no_grad;
-  const double lr = lr_, alpha = options_.alpha(), eps = options_.eps(), wd = options_.weight_decay(),
-               mu = options_.momentum();
+  const double lr = lr_, alpha = options_.alpha(), eps = options_.eps(),
+               wd = options_.weight_decay(), mu = options_.momentum();
   const bool centered = options_.centered();
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
@@ -48,7 +48,8 @@ void RMSprop::step() {
         double avg;
         if (centered) {
           avg_g[j] = static_cast<T>(alpha * avg_g[j] + (1 - alpha) * gj);
-          avg = std::sqrt(static_cast<double>(sq[j]) - static_cast<double>(avg_g[j]) * avg_g[j]) + eps;
+          avg = std::sqrt(static_cast<double>(sq[j]) - static_cast<double>(avg_g[j]) * avg_g[j]) +
+                eps;
         } else {
           avg = std::sqrt(static_cast<double>(sq[j])) + eps;
         }
@@ -70,7 +71,8 @@ Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions o)
   detail::require_nonnegative("Adagrad", "lr_decay", o.lr_decay());
   detail::require_nonnegative("Adagrad", "weight_decay", o.weight_decay());
   detail::require_positive("Adagrad", "eps", o.eps());
-  detail::require_nonnegative("Adagrad", "initial_accumulator_value", o.initial_accumulator_value());
+  detail::require_nonnegative("Adagrad", "initial_accumulator_value",
+                              o.initial_accumulator_value());
   for (std::size_t i = 0; i < params_.size(); ++i) init_state(i);  // PyTorch fills it up front
 }
 

@@ -48,18 +48,19 @@ void save_values(const std::string& who, const std::string& path,
   });
 }
 
-std::vector<std::pair<std::string, Tensor>> load_values(const std::string& who, const std::string& path) {
+std::vector<std::pair<std::string, Tensor>> load_values(const std::string& who,
+                                                        const std::string& path) {
   return as(who, [&] { return nn::detail::read_npz(path); });
 }
 
 Tensor scalar_entry(const std::string& who, const std::string& path,
-                    const std::vector<std::pair<std::string, Tensor>>& entries, const std::string& key,
-                    Dtype dtype) {
+                    const std::vector<std::pair<std::string, Tensor>>& entries,
+                    const std::string& key, Dtype dtype) {
   for (const auto& [name, t] : entries) {
     if (name != key) continue;
-    require(t.dim() == 0 && t.dtype() == dtype, who + ": " + path + " entry '" + key + "' is " +
-                                                    shape_str(t.shape()) + " " + dtype_name(t.dtype()) +
-                                                    ", expected a 0-d " + dtype_name(dtype) + " value");
+    require(t.dim() == 0 && t.dtype() == dtype,
+            who + ": " + path + " entry '" + key + "' is " + shape_str(t.shape()) + " " +
+                dtype_name(t.dtype()) + ", expected a 0-d " + dtype_name(dtype) + " value");
     return t;
   }
   throw Error(who + ": " + path + " has no entry '" + key + "'");
@@ -74,20 +75,22 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr)
     const Tensor& p = params_[i];
     require(p.defined(), "optimizer: parameter " + std::to_string(i) + " is undefined");
     require(is_floating(p.dtype()), "optimizer: parameter " + std::to_string(i) + " " +
-                                        shape_str(p.shape()) + " has dtype " + dtype_name(p.dtype()) +
+                                        shape_str(p.shape()) + " has dtype " +
+                                        dtype_name(p.dtype()) +
                                         "; only float32 and float64 tensors can be optimized");
     require(p.is_leaf(), "optimizer: parameter " + std::to_string(i) + " " + shape_str(p.shape()) +
                              " is not a leaf; optimize the leaves it was computed from");
     for (std::size_t j = 0; j < i; ++j)
-      require(params_[j].impl() != p.impl(), "optimizer: parameter " + std::to_string(i) +
-                                                 " is the same tensor as parameter " + std::to_string(j) +
-                                                 " (it would be updated twice per step)");
+      require(params_[j].impl() != p.impl(),
+              "optimizer: parameter " + std::to_string(i) + " is the same tensor as parameter " +
+                  std::to_string(j) + " (it would be updated twice per step)");
   }
   set_lr(lr);
 }
 
 void Optimizer::set_lr(double lr) {
-  require(lr >= 0 && std::isfinite(lr), "optimizer: learning rate must be finite and >= 0, got " + num(lr));
+  require(lr >= 0 && std::isfinite(lr),
+          "optimizer: learning rate must be finite and >= 0, got " + num(lr));
   lr_ = lr;
 }
 
@@ -96,8 +99,9 @@ void Optimizer::zero_grad() {
 }
 
 const Optimizer::State& Optimizer::state(std::size_t i) const {
-  require(i < state_.size(), name() + "::state: parameter " + std::to_string(i) + " out of range (" +
-                                 std::to_string(state_.size()) + " parameters)");
+  require(i < state_.size(), name() + "::state: parameter " + std::to_string(i) +
+                                 " out of range (" + std::to_string(state_.size()) +
+                                 " parameters)");
   return state_[i];
 }
 
@@ -137,13 +141,15 @@ void Optimizer::load(const std::string& path) {
   const auto entries = detail::load_values(who, path);
   const std::string prefix = name() + ".";
   for (const auto& [key, t] : entries)
-    require(key.rfind(prefix, 0) == 0, who + ": " + path + " entry '" + key + "' is not " + name() +
-                                           " state (was the file saved by another kind of optimizer?)");
+    require(key.rfind(prefix, 0) == 0,
+            who + ": " + path + " entry '" + key + "' is not " + name() +
+                " state (was the file saved by another kind of optimizer?)");
   const Tensor lr = detail::scalar_entry(who, path, entries, prefix + "lr", float64);
   const Tensor count = detail::scalar_entry(who, path, entries, prefix + "num_params", int64);
   require(count.item() == static_cast<double>(params_.size()),
-          who + ": " + path + " holds state for " + std::to_string(static_cast<long long>(count.item())) +
-              " parameters, but this " + name() + " optimizes " + std::to_string(params_.size()));
+          who + ": " + path + " holds state for " +
+              std::to_string(static_cast<long long>(count.item())) + " parameters, but this " +
+              name() + " optimizes " + std::to_string(params_.size()));
   std::size_t used = 2;
   std::vector<State> loaded(params_.size());
   for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -170,16 +176,19 @@ void Optimizer::load(const std::string& path) {
     for (const auto& [key, t] : entries) {
       bool known = key == prefix + "lr" || key == prefix + "num_params";
       for (std::size_t i = 0; i < params_.size() && !known; ++i)
-        for (const auto& [k, v] : loaded[i]) known = known || key == prefix + std::to_string(i) + "." + k;
+        for (const auto& [k, v] : loaded[i])
+          known = known || key == prefix + std::to_string(i) + "." + k;
       require(known, who + ": " + path + " entry '" + key + "' " + shape_str(t.shape()) +
-                         " matches no state of this " + name() + " (options differ from the saved optimizer's?)");
+                         " matches no state of this " + name() +
+                         " (options differ from the saved optimizer's?)");
     }
   // Everything checked: commit.
   set_lr(lr.item());
   state_ = std::move(loaded);
 }
 
-SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params), o.lr()), options_(o) {
+SGD::SGD(std::vector<Tensor> params, SGDOptions o)
+    : Optimizer(std::move(params), o.lr()), options_(o) {
   detail::require_nonnegative("SGD", "momentum", o.momentum());
   detail::require_nonnegative("SGD", "dampening", o.dampening());
   detail::require_nonnegative("SGD", "weight_decay", o.weight_decay());
@@ -195,7 +204,8 @@ std::vector<Optimizer::StateSpec> SGD::state_spec(std::size_t i) const {
 
 void SGD::step() {
   NoGradGuard no_grad;
-  const double lr = lr_, mu = options_.momentum(), damp = options_.dampening(), wd = options_.weight_decay();
+  const double lr = lr_, mu = options_.momentum(), damp = options_.dampening(),
+               wd = options_.weight_decay();
   const bool nesterov = options_.nesterov();
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
@@ -228,7 +238,8 @@ void SGD::step() {
   }
 }
 
-Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Optimizer(std::move(params), o.lr()), options_(o) {
+Adam::Adam(std::vector<Tensor> params, AdamOptions o)
+    : Optimizer(std::move(params), o.lr()), options_(o) {
   detail::require_unit("Adam", "beta1", o.beta1(), false);
   detail::require_unit("Adam", "beta2", o.beta2(), false);
   detail::require_nonnegative("Adam", "eps", o.eps());
@@ -262,8 +273,10 @@ void Adam::step() {
       for (std::size_t j = 0; j < n; ++j) {
         double gj = gr[j];
         double wj = w[j];
-        if (decoupled) wj *= 1 - lr * wd;
-        else if (wd != 0) gj += wd * wj;
+        if (decoupled)
+          wj *= 1 - lr * wd;
+        else if (wd != 0)
+          gj += wd * wj;
         m[j] = static_cast<T>(m[j] * b1 + (1 - b1) * gj);
         v[j] = static_cast<T>(v[j] * b2 + (1 - b2) * (gj * gj));
         const double denom = std::sqrt(static_cast<double>(v[j])) / bc2_sqrt + eps;

@@ -15,6 +15,7 @@
 // A hyperparameter spelled as LibTorch spells it: options.momentum(0.9) sets it and returns the
 // options, so setters chain (SGDOptions(0.1).momentum(0.9).nesterov(true)); options.momentum()
 // reads it. Each options class also keeps a positional constructor: SGDOptions{0.1, 0.9}.
+// clang-format off
 #define AG_OPTIM_ARG(T, name)      \
  public:                           \
   auto& name(T value) {            \
@@ -25,6 +26,7 @@
                                    \
  private:                          \
   T name##_
+// clang-format on
 
 namespace ag::optim {
 
@@ -82,7 +84,11 @@ class SGDOptions {
  public:
   SGDOptions(double lr, double momentum = 0, double dampening = 0, double weight_decay = 0,
              bool nesterov = false)
-      : lr_(lr), momentum_(momentum), dampening_(dampening), weight_decay_(weight_decay), nesterov_(nesterov) {}
+      : lr_(lr),
+        momentum_(momentum),
+        dampening_(dampening),
+        weight_decay_(weight_decay),
+        nesterov_(nesterov) {}
   AG_OPTIM_ARG(double, lr);
   AG_OPTIM_ARG(double, momentum);
   AG_OPTIM_ARG(double, dampening);
@@ -111,7 +117,12 @@ class AdamOptions {
  public:
   AdamOptions(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
               double weight_decay = 0, bool decoupled = false)
-      : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay), decoupled_(decoupled) {}
+      : lr_(lr),
+        beta1_(beta1),
+        beta2_(beta2),
+        eps_(eps),
+        weight_decay_(weight_decay),
+        decoupled_(decoupled) {}
   AG_OPTIM_ARG(double, lr);
   AG_OPTIM_ARG(double, beta1);
   AG_OPTIM_ARG(double, beta2);
@@ -166,7 +177,12 @@ class RMSpropOptions {
  public:
   RMSpropOptions(double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weight_decay = 0,
                  double momentum = 0, bool centered = false)
-      : lr_(lr), alpha_(alpha), eps_(eps), weight_decay_(weight_decay), momentum_(momentum), centered_(centered) {}
+      : lr_(lr),
+        alpha_(alpha),
+        eps_(eps),
+        weight_decay_(weight_decay),
+        momentum_(momentum),
+        centered_(centered) {}
   AG_OPTIM_ARG(double, lr);
   AG_OPTIM_ARG(double, alpha);
   AG_OPTIM_ARG(double, eps);
@@ -197,7 +213,10 @@ class AdagradOptions {
  public:
   AdagradOptions(double lr = 1e-2, double lr_decay = 0, double weight_decay = 0, double eps = 1e-10,
                  double initial_accumulator_value = 0)
-      : lr_(lr), lr_decay_(lr_decay), weight_decay_(weight_decay), eps_(eps),
+      : lr_(lr),
+        lr_decay_(lr_decay),
+        weight_decay_(weight_decay),
+        eps_(eps),
         initial_accumulator_value_(initial_accumulator_value) {}
   AG_OPTIM_ARG(double, lr);
   AG_OPTIM_ARG(double, lr_decay);
@@ -306,15 +325,16 @@ class LambdaLR : public LRScheduler {
 
 class ReduceLROnPlateauOptions {
  public:
-  ReduceLROnPlateauOptions(double factor = 0.1, std::size_t patience = 10) : factor_(factor), patience_(patience) {}
+  ReduceLROnPlateauOptions(double factor = 0.1, std::size_t patience = 10)
+      : factor_(factor), patience_(patience) {}
   AG_OPTIM_ARG(double, factor);
   AG_OPTIM_ARG(std::size_t, patience);
-  AG_OPTIM_ARG(std::string, mode) = "min";            // "min": lower is better; "max"
+  AG_OPTIM_ARG(std::string, mode) = "min";  // "min": lower is better; "max"
   AG_OPTIM_ARG(double, threshold) = 1e-4;
   AG_OPTIM_ARG(std::string, threshold_mode) = "rel";  // "rel" or "abs"
   AG_OPTIM_ARG(std::size_t, cooldown) = 0;
   AG_OPTIM_ARG(double, min_lr) = 0;
-  AG_OPTIM_ARG(double, eps) = 1e-8;                    // smaller changes of lr are skipped
+  AG_OPTIM_ARG(double, eps) = 1e-8;  // smaller changes of lr are skipped
 };
 
 // Multiplies lr by factor once the metric passed to step() has not improved (by more than

@@ -20,8 +20,9 @@ double value_of(const std::string& who, const std::string& path,
                 const std::vector<std::pair<std::string, Tensor>>& entries, const std::string& kind,
                 const std::string& key, Dtype dtype) {
   for (const auto& [name, t] : entries)
-    require(name.rfind(kind + ".", 0) == 0, who + ": " + path + " entry '" + name + "' is not " + kind +
-                                                " state (was the file saved by another scheduler?)");
+    require(name.rfind(kind + ".", 0) == 0,
+            who + ": " + path + " entry '" + name + "' is not " + kind +
+                " state (was the file saved by another scheduler?)");
   return detail::scalar_entry(who, path, entries, kind + "." + key, dtype).item();
 }
 
@@ -63,7 +64,8 @@ double StepLR::next_lr(double lr, std::size_t epoch) const {
   return epoch % step_size_ == 0 ? lr * gamma_ : lr;
 }
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(optimizer), gamma_(gamma) {
+ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
+    : LRScheduler(optimizer), gamma_(gamma) {
   detail::require_nonnegative("ExponentialLR", "gamma", gamma);
 }
 
@@ -80,7 +82,8 @@ double CosineAnnealingLR::next_lr(double lr, std::size_t epoch) const {
   // At the bottom of each period the recursion divides by zero; PyTorch steps up from there.
   if ((epoch - 1 + t_max_) % (2 * t_max_) == 0)
     return lr + (base_lr() - eta_min_) * (1 - std::cos(kPi / T)) / 2;
-  return (1 + std::cos(kPi * t / T)) / (1 + std::cos(kPi * (t - 1) / T)) * (lr - eta_min_) + eta_min_;
+  return (1 + std::cos(kPi * t / T)) / (1 + std::cos(kPi * (t - 1) / T)) * (lr - eta_min_) +
+         eta_min_;
 }
 
 LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(std::size_t)> lr_lambda)
@@ -91,8 +94,9 @@ LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(std::size_t)> lr_l
 
 double LambdaLR::next_lr(double, std::size_t epoch) const {
   const double factor = lr_lambda_(epoch);
-  require(factor >= 0 && std::isfinite(factor),
-          "LambdaLR: lr_lambda(" + std::to_string(epoch) + ") = " + num(factor) + "; it must be finite and >= 0");
+  require(factor >= 0 && std::isfinite(factor), "LambdaLR: lr_lambda(" + std::to_string(epoch) +
+                                                    ") = " + num(factor) +
+                                                    "; it must be finite and >= 0");
   return base_lr() * factor;
 }
 
@@ -102,10 +106,13 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, double factor, std::s
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions o)
     : optimizer_(optimizer), options_(std::move(o)) {
   const auto& p = options_;
-  require(p.factor() >= 0 && p.factor() < 1, "ReduceLROnPlateau: factor must be in [0, 1), got " + num(p.factor()));
-  require(p.mode() == "min" || p.mode() == "max", "ReduceLROnPlateau: mode must be \"min\" or \"max\", got \"" + p.mode() + "\"");
+  require(p.factor() >= 0 && p.factor() < 1,
+          "ReduceLROnPlateau: factor must be in [0, 1), got " + num(p.factor()));
+  require(p.mode() == "min" || p.mode() == "max",
+          "ReduceLROnPlateau: mode must be \"min\" or \"max\", got \"" + p.mode() + "\"");
   require(p.threshold_mode() == "rel" || p.threshold_mode() == "abs",
-          "ReduceLROnPlateau: threshold_mode must be \"rel\" or \"abs\", got \"" + p.threshold_mode() + "\"");
+          "ReduceLROnPlateau: threshold_mode must be \"rel\" or \"abs\", got \"" +
+              p.threshold_mode() + "\"");
   detail::require_nonnegative("ReduceLROnPlateau", "threshold", p.threshold());
   detail::require_nonnegative("ReduceLROnPlateau", "min_lr", p.min_lr());
   detail::require_nonnegative("ReduceLROnPlateau", "eps", p.eps());
@@ -144,11 +151,12 @@ void ReduceLROnPlateau::step(double metric) {
 
 void ReduceLROnPlateau::save(const std::string& path) const {
   const std::string k = "ReduceLROnPlateau.";
-  detail::save_values("ReduceLROnPlateau::save", path,
-                      {{k + "best", scalar(best_, float64)},
-                       {k + "num_bad_epochs", scalar(static_cast<double>(num_bad_epochs_), int64)},
-                       {k + "cooldown_counter", scalar(static_cast<double>(cooldown_counter_), int64)},
-                       {k + "last_epoch", scalar(static_cast<double>(epoch_), int64)}});
+  detail::save_values(
+      "ReduceLROnPlateau::save", path,
+      {{k + "best", scalar(best_, float64)},
+       {k + "num_bad_epochs", scalar(static_cast<double>(num_bad_epochs_), int64)},
+       {k + "cooldown_counter", scalar(static_cast<double>(cooldown_counter_), int64)},
+       {k + "last_epoch", scalar(static_cast<double>(epoch_), int64)}});
 }
 
 void ReduceLROnPlateau::load(const std::string& path) {

@@ -13,7 +13,9 @@ namespace {
 struct Tolerance {
   double rtol, atol;
 };
-Tolerance tolerance(Dtype d) { return d == float64 ? Tolerance{1e-9, 1e-11} : Tolerance{2e-4, 2e-5}; }
+Tolerance tolerance(Dtype d) {
+  return d == float64 ? Tolerance{1e-9, 1e-11} : Tolerance{2e-4, 2e-5};
+}
 
 // Copies the fixture's "<key>.<name>" into every parameter of m.
 void load_parameters(nn::Module& m, const testing::Fixture& fx, const std::string& key) {
@@ -23,8 +25,8 @@ void load_parameters(nn::Module& m, const testing::Fixture& fx, const std::strin
 
 // One forward + backward of loss = sum(y * gy) with the fixture's x and gy, compared with
 // PyTorch's y, dx, every parameter's gradient and every buffer afterwards.
-void check_case(nn::Module& m, const testing::Fixture& fx, const std::string& key, const Shape& shape,
-                Dtype dtype, Dtype input_dtype) {
+void check_case(nn::Module& m, const testing::Fixture& fx, const std::string& key,
+                const Shape& shape, Dtype dtype, Dtype input_dtype) {
   INFO(key << " in " << dtype_name(dtype));
   const auto [rtol, atol] = tolerance(dtype);
   Tensor x = fx.tensor(key + ".x", shape, input_dtype);
@@ -112,11 +114,13 @@ TEST_CASE("BatchNorm: buffers, defaults and errors", "[nn][layers]") {
   REQUIRE(bn.num_batches_tracked.item() == 0);
 
   REQUIRE_THROWS_WITH(bn(randn({2, 4, 3})), Contains("BatchNorm2d") && Contains("{2, 4, 3}"));
-  REQUIRE_THROWS_WITH(bn(randn({2, 3, 3, 3})), Contains("BatchNorm2d(4)") && Contains("3 channels"));
+  REQUIRE_THROWS_WITH(bn(randn({2, 3, 3, 3})),
+                      Contains("BatchNorm2d(4)") && Contains("3 channels"));
   REQUIRE_THROWS_WITH(bn(randn({1, 4, 1, 1})), Contains("more than 1 value per channel"));
   REQUIRE_THROWS_WITH(bn(randn({2, 4, 3, 3}, float64)), Contains("float32") && Contains("float64"));
   nn::BatchNorm1d bn1(4);
-  REQUIRE_THROWS_WITH(bn1(randn({2, 4, 3, 3})), Contains("BatchNorm1d") && Contains("{2, 4, 3, 3}"));
+  REQUIRE_THROWS_WITH(bn1(randn({2, 4, 3, 3})),
+                      Contains("BatchNorm1d") && Contains("{2, 4, 3, 3}"));
   REQUIRE_THROWS_WITH(nn::BatchNorm1d(0), Contains("num_features"));
   REQUIRE_THROWS_WITH(nn::BatchNorm1d(3, 0.0), Contains("eps"));
   REQUIRE_THROWS_WITH(nn::BatchNorm1d(3, 1e-5, 1.5), Contains("momentum"));
@@ -131,8 +135,10 @@ TEST_CASE("LayerNorm matches PyTorch", "[nn][layers]") {
     nn::LayerNorm ln2({3, 4});
     nn::LayerNorm plain({5}, 1e-5, /*elementwise_affine=*/false);
     REQUIRE(plain.parameters().empty());
-    for (auto [m, key, shape] : {std::tuple<nn::LayerNorm*, const char*, Shape>{&ln1, "ln1", {3, 4}},
-                                 {&ln2, "ln2", {2, 3, 4}}, {&plain, "ln_plain", {2, 5}}}) {
+    for (auto [m, key, shape] :
+         {std::tuple<nn::LayerNorm*, const char*, Shape>{&ln1, "ln1", {3, 4}},
+          {&ln2, "ln2", {2, 3, 4}},
+          {&plain, "ln_plain", {2, 5}}}) {
       m->to(dtype);
       load_parameters(*m, fx, key);
       m->eval();  // the same in both modes
@@ -143,7 +149,8 @@ TEST_CASE("LayerNorm matches PyTorch", "[nn][layers]") {
   }
   nn::LayerNorm ln({3, 4});
   REQUIRE(ln.weight.shape() == Shape{3, 4});
-  REQUIRE_THROWS_WITH(ln(randn({2, 4, 3})), Contains("layer_norm") && Contains("{2, 4, 3}") && Contains("{3, 4}"));
+  REQUIRE_THROWS_WITH(ln(randn({2, 4, 3})),
+                      Contains("layer_norm") && Contains("{2, 4, 3}") && Contains("{3, 4}"));
   REQUIRE_THROWS_WITH(nn::LayerNorm({}), Contains("normalized_shape"));
 }
 
@@ -168,8 +175,10 @@ TEST_CASE("Flatten merges the same axes as PyTorch's", "[nn][layers]") {
   const testing::Fixture fx("layers.txt");
   const Tensor x = zeros({2, 3, 4, 5}).requires_grad_();
   using Axes2 = std::pair<std::ptrdiff_t, std::ptrdiff_t>;
-  for (auto [key, axes] : {std::pair{"flatten_default", Axes2{1, -1}}, {"flatten_all", Axes2{0, -1}},
-                           {"flatten_mid", Axes2{1, 2}}, {"flatten_neg", Axes2{-3, -2}}}) {
+  for (auto [key, axes] : {std::pair{"flatten_default", Axes2{1, -1}},
+                           {"flatten_all", Axes2{0, -1}},
+                           {"flatten_mid", Axes2{1, 2}},
+                           {"flatten_neg", Axes2{-3, -2}}}) {
     INFO(key);
     nn::Flatten flat(axes.first, axes.second);
     std::vector<double> shape;
@@ -183,26 +192,39 @@ TEST_CASE("Flatten merges the same axes as PyTorch's", "[nn][layers]") {
   REQUIRE_THROWS_WITH(nn::Flatten(1, 4)(x), Contains("out of range"));
 }
 
-TEST_CASE("functional batch_norm, layer_norm and embedding pass gradcheck and gradgradcheck", "[nn][functional]") {
+TEST_CASE("functional batch_norm, layer_norm and embedding pass gradcheck and gradgradcheck",
+          "[nn][functional]") {
   manual_seed(5);
   const Tensor w = leaf({3}, 0.5, 1), b = leaf({3});
   // Training (batch statistics): gradients flow through the mean and the variance.
-  require_gradchecks([](const std::vector<Tensor>& in) { return F::batch_norm(in[0], {}, {}, in[1], in[2], true); },
-                     {leaf({4, 3, 2}, 2, 1), w, b});
+  require_gradchecks(
+      [](const std::vector<Tensor>& in) {
+        return F::batch_norm(in[0], {}, {}, in[1], in[2], true);
+      },
+      {leaf({4, 3, 2}, 2, 1), w, b});
   // Eval (running statistics): an affine map of x.
   const Tensor rm = randn({3}, float64), rv = rand({3}, float64) + 0.5;
-  require_gradchecks([&](const std::vector<Tensor>& in) { return F::batch_norm(in[0], rm, rv, in[1], in[2]); },
-                     {leaf({4, 3}), w, b});
-  require_gradchecks([](const std::vector<Tensor>& in) { return F::layer_norm(in[0], {2, 3}, in[1], in[2]); },
-                     {leaf({2, 2, 3}, 2), leaf({2, 3}), leaf({2, 3})});
+  require_gradchecks(
+      [&](const std::vector<Tensor>& in) { return F::batch_norm(in[0], rm, rv, in[1], in[2]); },
+      {leaf({4, 3}), w, b});
+  require_gradchecks(
+      [](const std::vector<Tensor>& in) {
+        return F::layer_norm(in[0], {2, 3}, in[1], in[2]);
+      },
+      {leaf({2, 2, 3}, 2), leaf({2, 3}), leaf({2, 3})});
   const Tensor idx = tensor({0, 2, 2, 1}, {2, 2}, int64);
-  require_gradchecks([&](const std::vector<Tensor>& in) { return F::embedding(idx, in[0]) * F::embedding(idx, in[0]); },
-                     {leaf({3, 2})});
+  require_gradchecks(
+      [&](const std::vector<Tensor>& in) {
+        return F::embedding(idx, in[0]) * F::embedding(idx, in[0]);
+      },
+      {leaf({3, 2})});
 }
 
-TEST_CASE("functional batch_norm updates the running statistics only in training", "[nn][functional]") {
+TEST_CASE("functional batch_norm updates the running statistics only in training",
+          "[nn][functional]") {
   Tensor rm = zeros({2}, float64), rv = ones({2}, float64);
-  const Tensor x = tensor({1, 10, 3, 20}, {2, 2}, float64);  // channel 0: {1, 3}, channel 1: {10, 20}
+  const Tensor x =
+      tensor({1, 10, 3, 20}, {2, 2}, float64);  // channel 0: {1, 3}, channel 1: {10, 20}
   F::batch_norm(x, rm, rv, {}, {}, /*training=*/true, /*momentum=*/0.5);
   testing::require_close(rm, {0.5 * 2, 0.5 * 15});
   testing::require_close(rv, {0.5 + 0.5 * 2, 0.5 + 0.5 * 50});  // unbiased: 2 and 50
@@ -212,11 +234,13 @@ TEST_CASE("functional batch_norm updates the running statistics only in training
   testing::require_close(y, {(1 - 1) / std::sqrt(1.5 + 1e-5), (10 - 7.5) / std::sqrt(25.5 + 1e-5),
                              (3 - 1) / std::sqrt(1.5 + 1e-5), (20 - 7.5) / std::sqrt(25.5 + 1e-5)});
   REQUIRE_THROWS_WITH(F::batch_norm(x, rm, {}), Contains("both"));
-  REQUIRE_THROWS_WITH(F::batch_norm(x, zeros({3}, float64), rv), Contains("running_mean") && Contains("{3}"));
+  REQUIRE_THROWS_WITH(F::batch_norm(x, zeros({3}, float64), rv),
+                      Contains("running_mean") && Contains("{3}"));
   REQUIRE_THROWS_WITH(F::batch_norm(zeros({4}), {}, {}), Contains("{N, C, ...}"));
 }
 
-TEST_CASE("dropout zeroes with probability p, scales the rest, and is the identity in eval", "[nn][functional]") {
+TEST_CASE("dropout zeroes with probability p, scales the rest, and is the identity in eval",
+          "[nn][functional]") {
   manual_seed(3);
   const Tensor x = (rand({20000}, float64) + 1).detach().requires_grad_();
   const Tensor y = F::dropout(x, 0.25, true);

@@ -26,8 +26,9 @@ std::vector<std::string> bytes_of(const nn::Module& m) {
 // Linear -> BatchNorm1d -> ReLU -> Linear: parameters and buffers both have to resume.
 std::shared_ptr<nn::Sequential> make_model(std::uint64_t seed) {
   manual_seed(seed);
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(3, 8), std::make_shared<nn::BatchNorm1d>(8),
-                                          std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(8, 2));
+  return std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Linear>(3, 8), std::make_shared<nn::BatchNorm1d>(8),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(8, 2));
 }
 
 struct Data {
@@ -44,7 +45,8 @@ Data make_data() {
   return d;
 }
 
-void train_epoch(nn::Module& model, optim::Optimizer& opt, optim::LRScheduler& sched, const Data& d) {
+void train_epoch(nn::Module& model, optim::Optimizer& opt, optim::LRScheduler& sched,
+                 const Data& d) {
   for (std::size_t b = 0; b < d.inputs.size(); ++b) {
     opt.zero_grad();
     nn::functional::mse_loss(model(d.inputs[b]), d.targets[b]).backward();
@@ -89,34 +91,45 @@ void check_resume(const MakeOpt& make_opt, const MakeSched& make_sched) {
 
 }  // namespace
 
-TEST_CASE("resuming from model + optimizer + scheduler files continues bit for bit", "[optim][state]") {
+TEST_CASE("resuming from model + optimizer + scheduler files continues bit for bit",
+          "[optim][state]") {
   SECTION("SGD with momentum and StepLR") {
-    check_resume([](std::vector<Tensor> ps) {
-                   return std::make_unique<optim::SGD>(ps, optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3));
-                 },
-                 [](optim::Optimizer& o) { return std::make_unique<optim::StepLR>(o, 1, 0.5); });
+    check_resume(
+        [](std::vector<Tensor> ps) {
+          return std::make_unique<optim::SGD>(
+              ps, optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3));
+        },
+        [](optim::Optimizer& o) { return std::make_unique<optim::StepLR>(o, 1, 0.5); });
   }
   SECTION("Adam and CosineAnnealingLR") {
-    check_resume([](std::vector<Tensor> ps) { return std::make_unique<optim::Adam>(ps, optim::AdamOptions(0.01)); },
-                 [](optim::Optimizer& o) { return std::make_unique<optim::CosineAnnealingLR>(o, 3); });
+    check_resume(
+        [](std::vector<Tensor> ps) {
+          return std::make_unique<optim::Adam>(ps, optim::AdamOptions(0.01));
+        },
+        [](optim::Optimizer& o) { return std::make_unique<optim::CosineAnnealingLR>(o, 3); });
   }
   SECTION("RMSprop (centered, momentum) and ExponentialLR") {
-    check_resume([](std::vector<Tensor> ps) {
-                   return std::make_unique<optim::RMSprop>(ps, optim::RMSpropOptions(0.01).momentum(0.5).centered(true));
-                 },
-                 [](optim::Optimizer& o) { return std::make_unique<optim::ExponentialLR>(o, 0.9); });
+    check_resume(
+        [](std::vector<Tensor> ps) {
+          return std::make_unique<optim::RMSprop>(
+              ps, optim::RMSpropOptions(0.01).momentum(0.5).centered(true));
+        },
+        [](optim::Optimizer& o) { return std::make_unique<optim::ExponentialLR>(o, 0.9); });
   }
   SECTION("Adagrad and LambdaLR") {
-    check_resume([](std::vector<Tensor> ps) {
-                   return std::make_unique<optim::Adagrad>(ps, optim::AdagradOptions(0.05).lr_decay(0.01));
-                 },
-                 [](optim::Optimizer& o) {
-                   return std::make_unique<optim::LambdaLR>(o, [](std::size_t e) { return 1.0 / (1.0 + e); });
-                 });
+    check_resume(
+        [](std::vector<Tensor> ps) {
+          return std::make_unique<optim::Adagrad>(ps, optim::AdagradOptions(0.05).lr_decay(0.01));
+        },
+        [](optim::Optimizer& o) {
+          return std::make_unique<optim::LambdaLR>(o,
+                                                   [](std::size_t e) { return 1.0 / (1.0 + e); });
+        });
   }
 }
 
-TEST_CASE("a missing load would show: one epoch more without the optimizer state differs", "[optim][state]") {
+TEST_CASE("a missing load would show: one epoch more without the optimizer state differs",
+          "[optim][state]") {
   // Guards check_resume against passing trivially: dropping the momentum buffers changes the bytes.
   const Data data = make_data();
   auto a = make_model(1), b = make_model(1);
@@ -168,11 +181,13 @@ TEST_CASE("Optimizer::load checks kind, count, shapes, dtypes and options before
   optim::AdamW adamw({a2, b2}, optim::AdamWOptions(0.5));
   REQUIRE_THROWS_WITH(adamw.load(path), Contains("not AdamW state"));
   optim::Adam one({a2}, optim::AdamOptions(0.5));
-  REQUIRE_THROWS_WITH(one.load(path), Contains("state for 2 parameters") && Contains("optimizes 1"));
+  REQUIRE_THROWS_WITH(one.load(path),
+                      Contains("state for 2 parameters") && Contains("optimizes 1"));
   unchanged(one, 0.5);
   Tensor wide = zeros({3, 2}).requires_grad_();
   optim::Adam shaped({wide, b2}, optim::AdamOptions(0.5));
-  REQUIRE_THROWS_WITH(shaped.load(path), Contains("Adam.0.exp_avg") && Contains("{2, 3}") && Contains("{3, 2}"));
+  REQUIRE_THROWS_WITH(shaped.load(path),
+                      Contains("Adam.0.exp_avg") && Contains("{2, 3}") && Contains("{3, 2}"));
   unchanged(shaped, 0.5);
   Tensor a64 = zeros({2, 3}, float64).requires_grad_();
   optim::Adam typed({a64, b2}, optim::AdamOptions(0.5));
@@ -183,14 +198,16 @@ TEST_CASE("Optimizer::load checks kind, count, shapes, dtypes and options before
   momentum.step();
   momentum.save(path);
   optim::SGD plain({a2, b2}, optim::SGDOptions(0.1));
-  REQUIRE_THROWS_WITH(plain.load(path), Contains("SGD.0.momentum_buffer") && Contains("matches no state"));
+  REQUIRE_THROWS_WITH(plain.load(path),
+                      Contains("SGD.0.momentum_buffer") && Contains("matches no state"));
   optim::RMSprop centered({a2, b2}, optim::RMSpropOptions().centered(true));
   optim::RMSprop rms({a, b});
   rms.step();
   rms.save(path);
   REQUIRE_THROWS_WITH(centered.load(path), Contains("1 of the") || Contains("2 of the 3"));
 
-  REQUIRE_THROWS_WITH(plain.load(dir.file("missing.npz")), Contains("Optimizer::load") && Contains("missing.npz"));
+  REQUIRE_THROWS_WITH(plain.load(dir.file("missing.npz")),
+                      Contains("Optimizer::load") && Contains("missing.npz"));
   testing::write_bytes(path, "not a zip");
   REQUIRE_THROWS_WITH(plain.load(path), Contains("Optimizer::load") && Contains("not an .npz"));
 }
