@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <limits>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include <autograd/engine.hpp>
 #include <autograd/ops.hpp>
@@ -63,8 +63,9 @@ void check_per_channel(const char* fn, const char* what, const Tensor& t, std::s
                        const Tensor& x, const Shape& expected) {
   if (!t.defined()) return;
   if (t.shape() != expected || t.dtype() != x.dtype())
-    throw Error(std::string(fn) + ": " + what + " " + desc(t) + " must be " + shape_str(expected) + " " +
-                dtype_name(x.dtype()) + " to match input " + desc(x) + " (" + std::to_string(channels) +
+    throw Error(std::string(fn) + ": " + what + " " + desc(t) + " must be " + shape_str(expected) +
+                " " + dtype_name(x.dtype()) + " to match input " + desc(x) + " (" +
+                std::to_string(channels) +
                 (expected.size() == 1 ? " channels)" : " normalised elements)"));
 }
 
@@ -78,12 +79,15 @@ void update_running(Tensor& running, const Tensor& batch, double momentum) {
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps) {
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps) {
   if (!x.defined() || x.dim() < 2 || !is_floating(x.dtype()))
     throw Error("batch_norm: input " + desc(x) + " must be a float tensor {N, C, ...}");
   const std::size_t channels = x.size(1);
-  for (auto [what, t] : {std::pair{"running_mean", &running_mean}, {"running_var", &running_var},
-                         {"weight", &weight}, {"bias", &bias}})
+  for (auto [what, t] : {std::pair{"running_mean", &running_mean},
+                         {"running_var", &running_var},
+                         {"weight", &weight},
+                         {"bias", &bias}})
     check_per_channel("batch_norm", what, *t, channels, x, {channels});
   if (running_mean.defined() != running_var.defined())
     throw Error("batch_norm: running_mean and running_var must both be given or both be undefined");
@@ -98,7 +102,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor centred, scale;
   if (training || !running_mean.defined()) {
     if (count <= 1)
-      throw Error("batch_norm: expected more than 1 value per channel when training, got input " + desc(x));
+      throw Error("batch_norm: expected more than 1 value per channel when training, got input " +
+                  desc(x));
     const Tensor batch_mean = mean(x, axes, true);
     centred = x - batch_mean;
     const Tensor batch_var = mean(centred * centred, axes, true);  // biased, for normalising
@@ -106,7 +111,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     if (training && running_mean.defined()) {
       Tensor rm = running_mean, rv = running_var;
       update_running(rm, batch_mean, momentum);
-      update_running(rv, batch_var * (static_cast<double>(count) / static_cast<double>(count - 1)), momentum);
+      update_running(rv, batch_var * (static_cast<double>(count) / static_cast<double>(count - 1)),
+                     momentum);
     }
   } else {
     centred = x - running_mean.reshape(per_channel);
@@ -119,13 +125,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   return y;
 }
 
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
-                  double eps) {
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
   const std::size_t k = normalized_shape.size();
-  const bool fits = x.defined() && k > 0 && x.dim() >= k &&
-                    Shape(x.shape().end() - static_cast<std::ptrdiff_t>(k), x.shape().end()) == normalized_shape;
+  const bool fits =
+      x.defined() && k > 0 && x.dim() >= k &&
+      Shape(x.shape().end() - static_cast<std::ptrdiff_t>(k), x.shape().end()) == normalized_shape;
   if (!fits || !is_floating(x.dtype()))
-    throw Error("layer_norm: input " + desc(x) + " must be a float tensor ending in normalized_shape " +
+    throw Error("layer_norm: input " + desc(x) +
+                " must be a float tensor ending in normalized_shape " +
                 shape_str(normalized_shape));
   if (!(eps > 0)) throw Error("layer_norm: eps must be > 0, got " + std::to_string(eps));
   std::size_t elements = 1;
@@ -143,7 +151,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 
 Tensor embedding(const Tensor& indices, const Tensor& weight) {
   if (!weight.defined() || weight.dim() != 2 || !is_floating(weight.dtype()))
-    throw Error("embedding: weight " + desc(weight) + " must be a float {num_embeddings, embedding_dim} tensor");
+    throw Error("embedding: weight " + desc(weight) +
+                " must be a float {num_embeddings, embedding_dim} tensor");
   if (!indices.defined() || indices.dtype() != int64)
     throw Error("embedding: indices " + desc(indices) + " must be int64");
   const std::size_t rows = weight.size(0);
@@ -151,8 +160,9 @@ Tensor embedding(const Tensor& indices, const Tensor& weight) {
   std::vector<std::size_t> flat(indices.numel());
   for (std::size_t i = 0; i < flat.size(); ++i) {
     if (idx[i] < 0 || static_cast<std::size_t>(idx[i]) >= rows)
-      throw Error("embedding: index " + std::to_string(idx[i]) + " at flat position " + std::to_string(i) +
-                  " of indices " + desc(indices) + " is out of range for weight " + desc(weight));
+      throw Error("embedding: index " + std::to_string(idx[i]) + " at flat position " +
+                  std::to_string(i) + " of indices " + desc(indices) +
+                  " is out of range for weight " + desc(weight));
     flat[i] = static_cast<std::size_t>(idx[i]);
   }
   Shape out_shape = indices.shape();
@@ -162,7 +172,8 @@ Tensor embedding(const Tensor& indices, const Tensor& weight) {
 
 Tensor dropout(const Tensor& x, double p, bool training) {
   if (!(p >= 0 && p <= 1)) throw Error("dropout: p must be in [0, 1], got " + std::to_string(p));
-  if (!x.defined() || !is_floating(x.dtype())) throw Error("dropout: input " + desc(x) + " must be a float tensor");
+  if (!x.defined() || !is_floating(x.dtype()))
+    throw Error("dropout: input " + desc(x) + " must be a float tensor");
   if (!training || p == 0) return x;
   if (p == 1) return x * 0.0;
   // keep where u >= p, which happens with probability 1 - p; survivors scaled by 1 / (1 - p)

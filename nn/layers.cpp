@@ -74,7 +74,11 @@ Dropout::Dropout(double p) : p(p) {
 Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p, is_training()); }
 
 BatchNorm::BatchNorm(std::size_t features, double eps, double momentum, bool affine, bool track)
-    : num_features(features), eps(eps), momentum(momentum), affine(affine), track_running_stats(track) {
+    : num_features(features),
+      eps(eps),
+      momentum(momentum),
+      affine(affine),
+      track_running_stats(track) {
   if (features == 0) throw Error("BatchNorm: num_features must be positive");
   if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
     throw Error("BatchNorm: need eps > 0 and momentum in [0, 1], got eps " + std::to_string(eps) +
@@ -108,15 +112,16 @@ void BatchNorm::reset_parameters() {
 Tensor BatchNorm::forward(const Tensor& x) {
   check_input(x);
   if (x.size(1) != num_features)
-    throw Error(type_name() + "(" + std::to_string(num_features) + "): input " + shape_str(x.shape()) +
-                " has " + std::to_string(x.size(1)) + " channels on axis 1");
+    throw Error(type_name() + "(" + std::to_string(num_features) + "): input " +
+                shape_str(x.shape()) + " has " + std::to_string(x.size(1)) + " channels on axis 1");
   if (is_training() && track_running_stats) {
     ++num_batches_tracked.data_ptr<std::int64_t>()[0];  // int64: add_ does no int64 arithmetic
     num_batches_tracked.bump_version();
   }
   // Tracking modules pass their running statistics: the functional form uses them in eval and
   // updates them in training. Without tracking, both modes use the batch statistics.
-  return functional::batch_norm(x, running_mean, running_var, weight, bias, is_training(), momentum, eps);
+  return functional::batch_norm(x, running_mean, running_var, weight, bias, is_training(), momentum,
+                                eps);
 }
 
 void BatchNorm1d::check_input(const Tensor& x) const {
@@ -131,10 +136,13 @@ void BatchNorm2d::check_input(const Tensor& x) const {
                 (x.defined() ? shape_str(x.shape()) : std::string("undefined")));
 }
 
-LayerNorm::LayerNorm(Shape shape, double eps, bool affine) : normalized_shape(std::move(shape)), eps(eps) {
+LayerNorm::LayerNorm(Shape shape, double eps, bool affine)
+    : normalized_shape(std::move(shape)), eps(eps) {
   std::size_t n = normalized_shape.empty() ? 0 : 1;
   for (auto d : normalized_shape) n *= d;
-  if (n == 0) throw Error("LayerNorm: normalized_shape " + shape_str(normalized_shape) + " must be non-empty and positive");
+  if (n == 0)
+    throw Error("LayerNorm: normalized_shape " + shape_str(normalized_shape) +
+                " must be non-empty and positive");
   if (!(eps > 0)) throw Error("LayerNorm: eps must be > 0, got " + std::to_string(eps));
   if (affine) {
     weight = register_parameter("weight", ones(normalized_shape));
@@ -148,12 +156,14 @@ void LayerNorm::reset_parameters() {
   init::zeros_(bias);
 }
 
-Tensor LayerNorm::forward(const Tensor& x) { return functional::layer_norm(x, normalized_shape, weight, bias, eps); }
+Tensor LayerNorm::forward(const Tensor& x) {
+  return functional::layer_norm(x, normalized_shape, weight, bias, eps);
+}
 
 Embedding::Embedding(std::size_t num, std::size_t dim) : num_embeddings(num), embedding_dim(dim) {
   if (num == 0 || dim == 0)
-    throw Error("Embedding: num_embeddings and embedding_dim must be positive, got " + std::to_string(num) +
-                " and " + std::to_string(dim));
+    throw Error("Embedding: num_embeddings and embedding_dim must be positive, got " +
+                std::to_string(num) + " and " + std::to_string(dim));
   weight = register_parameter("weight", zeros({num, dim}));
   reset_parameters();
 }
@@ -169,8 +179,8 @@ Tensor Flatten::forward(const Tensor& x) {
   const std::ptrdiff_t end = end_axis < 0 ? end_axis + rank : end_axis;
   if (x.dim() == 0) return reshape(x, {1});  // PyTorch: a 0-d tensor flattens to {1}
   if (start < 0 || end >= rank || start > end)
-    throw Error("Flatten(" + std::to_string(start_axis) + ", " + std::to_string(end_axis) + "): axes out of range for input " +
-                shape_str(x.shape()));
+    throw Error("Flatten(" + std::to_string(start_axis) + ", " + std::to_string(end_axis) +
+                "): axes out of range for input " + shape_str(x.shape()));
   Shape out(x.shape().begin(), x.shape().begin() + start);
   std::size_t merged = 1;
   for (std::ptrdiff_t a = start; a <= end; ++a) merged *= x.shape()[static_cast<std::size_t>(a)];
@@ -190,7 +200,8 @@ void ModuleList::push_back(std::shared_ptr<Module> module) {
 
 const std::shared_ptr<Module>& ModuleList::operator[](std::size_t i) const {
   if (i >= modules_.size())
-    throw Error("ModuleList: index " + std::to_string(i) + " out of range (size " + std::to_string(modules_.size()) + ")");
+    throw Error("ModuleList: index " + std::to_string(i) + " out of range (size " +
+                std::to_string(modules_.size()) + ")");
   return modules_[i];
 }
 

@@ -123,11 +123,12 @@ class BatchNorm : public Module {
   std::size_t num_features;
   double eps, momentum;
   bool affine, track_running_stats;
-  Tensor weight, bias;                                        // undefined unless affine
-  Tensor running_mean, running_var, num_batches_tracked;      // undefined unless tracking
+  Tensor weight, bias;                                    // undefined unless affine
+  Tensor running_mean, running_var, num_batches_tracked;  // undefined unless tracking
 
  protected:
-  BatchNorm(std::size_t num_features, double eps, double momentum, bool affine, bool track_running_stats);
+  BatchNorm(std::size_t num_features, double eps, double momentum, bool affine,
+            bool track_running_stats);
   virtual void check_input(const Tensor& x) const = 0;
 };
 
@@ -210,7 +211,9 @@ class ModuleList : public Module {
   template <class M>
   std::shared_ptr<M> at(std::size_t i) const {
     auto m = std::dynamic_pointer_cast<M>((*this)[i]);
-    if (!m) throw Error("ModuleList::at: module " + std::to_string(i) + " is a " + (*this)[i]->type_name());
+    if (!m)
+      throw Error("ModuleList::at: module " + std::to_string(i) + " is a " +
+                  (*this)[i]->type_name());
     return m;
   }
   Items::const_iterator begin() const { return modules_.begin(); }

@@ -70,7 +70,8 @@ void Module::check_new_name(const char* what, const std::string& name) const {
   auto taken = [&](const Named& list, const char* kind) {
     for (const auto& entry : list)
       if (entry.first == name)
-        throw Error(std::string(what) + ": " + type_name() + " already has a " + kind + " '" + name + "'");
+        throw Error(std::string(what) + ": " + type_name() + " already has a " + kind + " '" +
+                    name + "'");
   };
   taken(params_, "parameter");
   taken(buffers_, "buffer");

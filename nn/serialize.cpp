@@ -338,7 +338,8 @@ Tensor tensor_from_entry(const std::string& buf, const NpyEntry& e) {
 
 namespace detail {
 
-void write_npz(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& entries) {
+void write_npz(const std::string& path,
+               const std::vector<std::pair<std::string, Tensor>>& entries) {
   write_atomically(path, build_npz(entries, path));
 }
 
@@ -377,19 +378,22 @@ void Module::load(const std::string& path) {
   for (std::size_t i = 0; i < state.size(); ++i) {
     const auto& [name, t] = state[i];
     const char* kind = i < num_params ? "parameter" : "buffer";
-    const auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == name; });
+    const auto it = std::find_if(entries.begin(), entries.end(),
+                                 [&](const auto& e) { return e.first == name; });
     if (it == entries.end())
-      throw Error("Module::load: " + path + " has no entry '" + name + ".npy' for " + kind + " '" + name +
-                  "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " of " + type_name());
+      throw Error("Module::load: " + path + " has no entry '" + name + ".npy' for " + kind + " '" +
+                  name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " of " +
+                  type_name());
     const Tensor& e = it->second;
     if (e.shape() != t.shape() || e.dtype() != t.dtype())
-      throw Error("Module::load: " + path + " entry '" + name + ".npy' is " + shape_str(e.shape()) + " " +
-                  dtype_name(e.dtype()) + ", but " + kind + " '" + name + "' is " + shape_str(t.shape()) +
-                  " " + dtype_name(t.dtype()));
+      throw Error("Module::load: " + path + " entry '" + name + ".npy' is " + shape_str(e.shape()) +
+                  " " + dtype_name(e.dtype()) + ", but " + kind + " '" + name + "' is " +
+                  shape_str(t.shape()) + " " + dtype_name(t.dtype()));
     sources.push_back(&e);
   }
   for (const auto& [name, e] : entries) {
-    const bool known = std::any_of(state.begin(), state.end(), [&](const auto& p) { return p.first == name; });
+    const bool known =
+        std::any_of(state.begin(), state.end(), [&](const auto& p) { return p.first == name; });
     if (!known)
       throw Error("Module::load: " + path + " entry '" + name + ".npy' " + shape_str(e.shape()) +
                   " matches no parameter or buffer of " + type_name());

@@ -297,12 +297,14 @@ namespace {
 struct Attention : nn::TypedModule<Attention> {
   Attention() { proj = register_module("proj", std::make_shared<nn::Linear>(4, 4)); }
   std::pair<Tensor, Tensor> forward(const Tensor& x, const Tensor& mask) {
-    const Tensor q = (*proj)(x);                                          // {T, 4}
-    const Tensor scores = matmul(q, t(x)) + (mask - 1.0) * 1e9;          // {T, T}, masked to -1e9
+    const Tensor q = (*proj)(x);                                 // {T, 4}
+    const Tensor scores = matmul(q, t(x)) + (mask - 1.0) * 1e9;  // {T, T}, masked to -1e9
     const Tensor weights = softmax(scores, 1);
     return {matmul(weights, x), weights};
   }
-  Tensor forward(const Tensor& x) override { return forward(x, ones({x.size(0), x.size(0)})).first; }
+  Tensor forward(const Tensor& x) override {
+    return forward(x, ones({x.size(0), x.size(0)})).first;
+  }
   std::shared_ptr<nn::Linear> proj;
 };
 
@@ -319,7 +321,8 @@ struct Stats : nn::Module {
 
 }  // namespace
 
-TEST_CASE("a TypedModule's forward takes and returns several tensors inside its scope", "[nn][module]") {
+TEST_CASE("a TypedModule's forward takes and returns several tensors inside its scope",
+          "[nn][module]") {
   manual_seed(4);
   auto net = std::make_shared<nn::Sequential>();
   auto attention = std::make_shared<Attention>();
@@ -340,15 +343,17 @@ TEST_CASE("a TypedModule's forward takes and returns several tensors inside its 
   REQUIRE(attention->proj->weight.grad().defined());
 }
 
-TEST_CASE("buffers are named like parameters, saved, loaded and converted, never trained", "[nn][module]") {
+TEST_CASE("buffers are named like parameters, saved, loaded and converted, never trained",
+          "[nn][module]") {
   Stats m;
   auto names = [](const std::vector<std::pair<std::string, Tensor>>& named) {
     std::vector<std::string> out;
     for (auto& [name, t] : named) out.push_back(name);
     return out;
   };
-  REQUIRE(names(m.named_buffers()) ==
-          std::vector<std::string>{"count", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked"});
+  REQUIRE(names(m.named_buffers()) == std::vector<std::string>{"count", "bn.running_mean",
+                                                               "bn.running_var",
+                                                               "bn.num_batches_tracked"});
   REQUIRE(names(m.named_parameters()) == std::vector<std::string>{"w", "bn.weight", "bn.bias"});
   REQUIRE(m.buffers().size() == 4);
 
@@ -368,7 +373,8 @@ TEST_CASE("buffers are named like parameters, saved, loaded and converted, never
   Stats fresh;
   fresh.to(float64);
   fresh.load(path);
-  for (std::size_t i = 0; i < 4; ++i) REQUIRE(fresh.buffers()[i].to_vector() == m.buffers()[i].to_vector());
+  for (std::size_t i = 0; i < 4; ++i)
+    REQUIRE(fresh.buffers()[i].to_vector() == m.buffers()[i].to_vector());
   REQUIRE(fresh.bn->num_batches_tracked.item() == 1);
   REQUIRE(fresh.count.item() == 7);
 
@@ -376,7 +382,8 @@ TEST_CASE("buffers are named like parameters, saved, loaded and converted, never
   nn::Linear lin(2, 2);
   lin.save(path);
   nn::BatchNorm1d bn(2);
-  REQUIRE_THROWS_WITH(bn.load(path), Contains("buffer 'running_mean'") || Contains("parameter 'weight'"));
+  REQUIRE_THROWS_WITH(bn.load(path),
+                      Contains("buffer 'running_mean'") || Contains("parameter 'weight'"));
 
   struct Bad : nn::Module {
     void add(const std::string& name, Tensor t) { register_buffer(name, std::move(t)); }

@@ -14,7 +14,8 @@ void set_grad(const Tensor& p, const Tensor& g) { sum(p * g).backward(); }
 
 // Runs 5 steps from the fixture's start and compares the parameter after each with PyTorch's.
 template <class Opt, class Options>
-void check_steps(const testing::Fixture& fx, const std::string& name, Options options, Dtype dtype = float64) {
+void check_steps(const testing::Fixture& fx, const std::string& name, Options options,
+                 Dtype dtype = float64) {
   INFO(name << " in " << dtype_name(dtype));
   const double rtol = dtype == float64 ? 1e-6 : 2e-4, atol = dtype == float64 ? 1e-12 : 2e-5;
   Tensor p = fx.tensor("param0", kShape, dtype).requires_grad_();
@@ -31,16 +32,28 @@ void check_steps(const testing::Fixture& fx, const std::string& name, Options op
 }
 
 optim::SGDOptions sgd_options(const std::vector<double>& o) {
-  return optim::SGDOptions(o.at(0)).momentum(o.at(1)).dampening(o.at(2)).weight_decay(o.at(3)).nesterov(o.at(4) != 0);
+  return optim::SGDOptions(o.at(0))
+      .momentum(o.at(1))
+      .dampening(o.at(2))
+      .weight_decay(o.at(3))
+      .nesterov(o.at(4) != 0);
 }
 
 optim::AdamOptions adam_options(const std::vector<double>& o) {
-  return optim::AdamOptions(o.at(0)).betas(o.at(1), o.at(2)).eps(o.at(3)).weight_decay(o.at(4)).decoupled(o.at(5) != 0);
+  return optim::AdamOptions(o.at(0))
+      .betas(o.at(1), o.at(2))
+      .eps(o.at(3))
+      .weight_decay(o.at(4))
+      .decoupled(o.at(5) != 0);
 }
 
 optim::RMSpropOptions rmsprop_options(const std::vector<double>& o) {
-  return optim::RMSpropOptions(o.at(0)).alpha(o.at(1)).eps(o.at(2)).weight_decay(o.at(3)).momentum(o.at(4)).centered(
-      o.at(5) != 0);
+  return optim::RMSpropOptions(o.at(0))
+      .alpha(o.at(1))
+      .eps(o.at(2))
+      .weight_decay(o.at(3))
+      .momentum(o.at(4))
+      .centered(o.at(5) != 0);
 }
 
 optim::AdagradOptions adagrad_options(const std::vector<double>& o) {
@@ -48,7 +61,8 @@ optim::AdagradOptions adagrad_options(const std::vector<double>& o) {
 }
 
 // The lr after construction and after each of 12 epochs, against PyTorch's.
-void check_schedule(optim::Optimizer& opt, optim::LRScheduler& sched, const std::vector<double>& expected) {
+void check_schedule(optim::Optimizer& opt, optim::LRScheduler& sched,
+                    const std::vector<double>& expected) {
   std::vector<double> lrs{opt.lr()};
   for (int e = 0; e < 12; ++e) {
     sched.step();
@@ -181,10 +195,13 @@ TEST_CASE("clip_grad_norm_ matches PyTorch", "[optim]") {
 TEST_CASE("RMSprop and Adagrad match PyTorch step by step, float64 and float32", "[optim]") {
   const testing::Fixture fx("optim.txt");
   for (Dtype dtype : {float64, float32}) {
-    for (const char* name : {"rmsprop_default", "rmsprop_momentum", "rmsprop_centered", "rmsprop_all"})
-      check_steps<optim::RMSprop>(fx, name, rmsprop_options(fx[std::string(name) + ".options"]), dtype);
+    for (const char* name :
+         {"rmsprop_default", "rmsprop_momentum", "rmsprop_centered", "rmsprop_all"})
+      check_steps<optim::RMSprop>(fx, name, rmsprop_options(fx[std::string(name) + ".options"]),
+                                  dtype);
     for (const char* name : {"adagrad_default", "adagrad_all"})
-      check_steps<optim::Adagrad>(fx, name, adagrad_options(fx[std::string(name) + ".options"]), dtype);
+      check_steps<optim::Adagrad>(fx, name, adagrad_options(fx[std::string(name) + ".options"]),
+                                  dtype);
   }
 }
 
@@ -214,12 +231,14 @@ TEST_CASE("new optimizers hold their state in tensors and check their hyperparam
   REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().alpha(1.5)), Contains("alpha"));
   REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().alpha(nan)), Contains("alpha"));
   REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().momentum(-1)), Contains("momentum"));
-  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().weight_decay(nan)), Contains("weight_decay"));
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().weight_decay(nan)),
+                      Contains("weight_decay"));
   REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().eps(-1e-10)), Contains("Adagrad: eps"));
   REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().lr_decay(-1)), Contains("lr_decay"));
   REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().initial_accumulator_value(-1)),
                       Contains("initial_accumulator_value"));
-  REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().weight_decay(1.0 / 0.0)), Contains("weight_decay"));
+  REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().weight_decay(1.0 / 0.0)),
+                      Contains("weight_decay"));
   REQUIRE_THROWS_WITH(rms.state(1), Contains("out of range"));
 }
 
@@ -268,7 +287,8 @@ TEST_CASE("CosineAnnealingLR and LambdaLR match PyTorch", "[optim]") {
 TEST_CASE("ReduceLROnPlateau matches PyTorch in min, max, rel and abs modes", "[optim]") {
   const testing::Fixture fx("optim.txt");
   Tensor p = zeros({1}).requires_grad_();
-  for (const char* name : {"plateau_default", "plateau_min", "plateau_abs_cooldown", "plateau_max"}) {
+  for (const char* name :
+       {"plateau_default", "plateau_min", "plateau_abs_cooldown", "plateau_max"}) {
     INFO(name);
     const auto o = fx[std::string(name) + ".options"];
     optim::SGD sgd({p}, {0.1});
@@ -292,6 +312,7 @@ TEST_CASE("ReduceLROnPlateau matches PyTorch in min, max, rel and abs modes", "[
   REQUIRE(defaults.options().patience() == 10);
   REQUIRE(defaults.options().mode() == "min");
   REQUIRE_THROWS_WITH(optim::ReduceLROnPlateau(sgd, 1.5), Contains("factor"));
-  REQUIRE_THROWS_WITH(optim::ReduceLROnPlateau(sgd, optim::ReduceLROnPlateauOptions().mode("up")), Contains("mode"));
+  REQUIRE_THROWS_WITH(optim::ReduceLROnPlateau(sgd, optim::ReduceLROnPlateauOptions().mode("up")),
+                      Contains("mode"));
   REQUIRE_THROWS_WITH(defaults.step(std::nan("")), Contains("NaN"));
 }
