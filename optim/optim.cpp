@@ -1,7 +1,10 @@
 #include <optim/optim.hpp>
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include <autograd/engine.hpp>
@@ -14,6 +17,15 @@ using detail::num;
 using detail::require;
 
 namespace detail {
+
+std::string class_name(const std::type_info& type) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : type.name();
+  std::free(demangled);
+  const auto colon = name.rfind("::", name.find('<'));
+  return colon == std::string::npos ? name : name.substr(colon + 2);
+}
 
 Tensor grad_of(const char* who, const Tensor& p, std::size_t i) {
   Tensor g = p.grad();
@@ -93,6 +105,8 @@ void Optimizer::set_lr(double lr) {
           "optimizer: learning rate must be finite and >= 0, got " + num(lr));
   lr_ = lr;
 }
+
+std::string Optimizer::name() const { return detail::class_name(typeid(*this)); }
 
 void Optimizer::zero_grad() {
   for (auto& p : params_) p.zero_grad();

@@ -41,7 +41,8 @@ class Optimizer {
   // One update of every parameter that has a gradient; parameters without one are skipped.
   virtual void step() = 0;
   // "SGD", "Adam", "AdamW", "RMSprop", "Adagrad": recorded in saved files and checked on load.
-  virtual std::string name() const = 0;
+  // By default the C++ class name without namespaces, so user-defined optimizers have one too.
+  virtual std::string name() const;
   void zero_grad();  // drops every parameter's gradient
   double lr() const { return lr_; }
   void set_lr(double lr);
@@ -66,8 +67,8 @@ class Optimizer {
     Shape shape;
     Dtype dtype;
   };
-  // The tensors a stepped parameter i holds under this optimizer's options.
-  virtual std::vector<StateSpec> state_spec(std::size_t i) const = 0;
+  // The tensors a stepped parameter i holds under this optimizer's options (default: none).
+  virtual std::vector<StateSpec> state_spec(std::size_t) const { return {}; }
   // Fresh state (zeros, step 0) per state_spec, then on_new_state; returns it as it stands.
   State& init_state(std::size_t i);
   virtual void on_new_state(std::size_t, State&) {}
@@ -252,7 +253,7 @@ class LRScheduler {
   std::size_t last_epoch() const { return epoch_; }
   double get_last_lr() const { return optimizer_.lr(); }
   double base_lr() const { return base_lr_; }
-  virtual std::string name() const = 0;
+  virtual std::string name() const;  // "StepLR", ...; by default the C++ class name
   // The epoch count and base_lr as .npz ("<name>.last_epoch", "<name>.base_lr"), atomically; load
   // checks the kind of scheduler. The learning rate itself lives in the optimizer's file.
   void save(const std::string& path) const;

@@ -30,6 +30,8 @@ double value_of(const std::string& who, const std::string& path,
 
 LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer), base_lr_(optimizer.lr()) {}
 
+std::string LRScheduler::name() const { return detail::class_name(typeid(*this)); }
+
 void LRScheduler::step() {
   ++epoch_;
   optimizer_.set_lr(next_lr(optimizer_.lr(), epoch_));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,9 @@ void for_float_dtype(Dtype d, F f) {
   else
     f(double{});
 }
+
+// The C++ class name of an object, without namespaces ("ns::MyOptimizer" -> "MyOptimizer").
+std::string class_name(const std::type_info& type);
 
 // .npz files of named plain values (scheduler state), via nn's archive code; errors start with who.
 void save_values(const std::string& who, const std::string& path,

@@ -239,3 +239,33 @@ TEST_CASE("scheduler state saves and loads, checked by kind", "[optim][state]") 
   REQUIRE(sgd.lr() == lr * 0.5);
   REQUIRE_THROWS_WITH(back.load(dir.file("step.npz")), Contains("not ReduceLROnPlateau state"));
 }
+
+namespace {
+// A user-defined optimizer that overrides only step(), as code written before state existed does.
+struct SignDescent : optim::Optimizer {
+  using Optimizer::Optimizer;
+  void step() override {
+    NoGradGuard no_grad;
+    for (auto& p : params_)
+      if (p.grad().defined()) p.add_(sign(p.grad()), -lr());
+  }
+};
+}  // namespace
+
+TEST_CASE("a user-defined optimizer needs only step(); it saves its learning rate under its name",
+          "[optim][state]") {
+  testing::TempDir dir;
+  Tensor p = tensor({1, -2}).requires_grad_();
+  SignDescent opt({p}, 0.5);
+  REQUIRE(opt.name() == "SignDescent");
+  sum(p * p).backward();
+  opt.step();
+  REQUIRE(p.to_vector() == std::vector<double>{0.5, -1.5});
+  opt.set_lr(0.125);
+  opt.save(dir.file("sign.npz"));
+  SignDescent fresh({p}, 1.0);
+  fresh.load(dir.file("sign.npz"));
+  REQUIRE(fresh.lr() == 0.125);
+  optim::SGD sgd({p}, {0.1});
+  REQUIRE_THROWS_WITH(sgd.load(dir.file("sign.npz")), Contains("'SignDescent.lr'"));
+}
