@@ -204,7 +204,7 @@ void Optimizer::load(const std::string& path) {
 SGD::SGD(std::vector<Tensor> params, SGDOptions o)
     : Optimizer(std::move(params), o.lr()), options_(o) {
   detail::require_nonnegative("SGD", "momentum", o.momentum());
-  detail::require_nonnegative("SGD", "dampening", o.dampening());
+  require(std::isfinite(o.dampening()), "SGD: dampening must be finite, got " + num(o.dampening()));
   detail::require_nonnegative("SGD", "weight_decay", o.weight_decay());
   require(!o.nesterov() || (o.momentum() > 0 && o.dampening() == 0),
           "SGD: nesterov needs momentum > 0 and dampening = 0, got momentum " + num(o.momentum()) +
