@@ -8,27 +8,44 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <autograd/tensor.hpp>
 
-// A hyperparameter spelled as LibTorch spells it: options.momentum(0.9) sets it and returns the
-// options, so setters chain (SGDOptions(0.1).momentum(0.9).nesterov(true)); options.momentum()
-// reads it. Each options class also keeps a positional constructor: SGDOptions{0.1, 0.9}.
-// clang-format off
-#define AG_OPTIM_ARG(T, name)      \
- public:                           \
-  auto& name(T value) {            \
-    name##_ = value;               \
-    return *this;                  \
-  }                                \
-  T name() const { return name##_; } \
-                                   \
- private:                          \
-  T name##_
-// clang-format on
 
 namespace ag::optim {
+
+// One hyperparameter of an options class, usable in all three spellings users know:
+//   SGDOptions{0.1, 0.9}                            positional (the options' constructor)
+//   SGDOptions(0.1).momentum(0.9).nesterov(true)    LibTorch's chained setters
+//   o.momentum = 0.9;  double m = o.momentum;       a plain field (o.momentum() reads it too)
+// It remembers its options object so that a setter can return it; every options class therefore
+// defines its copy constructor to bind the copy's fields to the copy.
+template <class Options, class T>
+class Hyperparameter {
+ public:
+  Hyperparameter(Options* owner, T value) : owner_(owner), value_(std::move(value)) {}
+  Hyperparameter(const Hyperparameter&) = default;
+  Hyperparameter& operator=(const Hyperparameter& other) {  // the value only: owner stays
+    value_ = other.value_;
+    return *this;
+  }
+  Hyperparameter& operator=(T value) {
+    value_ = std::move(value);
+    return *this;
+  }
+  operator T() const { return value_; }
+  T operator()() const { return value_; }
+  Options& operator()(T value) {
+    value_ = std::move(value);
+    return *owner_;
+  }
+
+ private:
+  Options* owner_;
+  T value_;
+};
 
 // The base of every optimizer: the parameters, the learning rate and per-parameter state held in
 // tensors, which save() and load() write and read as .npz.
@@ -85,16 +102,15 @@ class SGDOptions {
  public:
   SGDOptions(double lr, double momentum = 0, double dampening = 0, double weight_decay = 0,
              bool nesterov = false)
-      : lr_(lr),
-        momentum_(momentum),
-        dampening_(dampening),
-        weight_decay_(weight_decay),
-        nesterov_(nesterov) {}
-  AG_OPTIM_ARG(double, lr);
-  AG_OPTIM_ARG(double, momentum);
-  AG_OPTIM_ARG(double, dampening);
-  AG_OPTIM_ARG(double, weight_decay);
-  AG_OPTIM_ARG(bool, nesterov);
+      : lr(this, lr),
+        momentum(this, momentum),
+        dampening(this, dampening),
+        weight_decay(this, weight_decay),
+        nesterov(this, nesterov) {}
+  SGDOptions(const SGDOptions& o) : SGDOptions(o.lr) { *this = o; }
+  SGDOptions& operator=(const SGDOptions&) = default;
+  Hyperparameter<SGDOptions, double> lr, momentum, dampening, weight_decay;
+  Hyperparameter<SGDOptions, bool> nesterov;
 };
 
 // PyTorch's SGD: g = grad + weight_decay * p; with momentum, buf = g on the first step, then
@@ -118,21 +134,18 @@ class AdamOptions {
  public:
   AdamOptions(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
               double weight_decay = 0, bool decoupled = false)
-      : lr_(lr),
-        beta1_(beta1),
-        beta2_(beta2),
-        eps_(eps),
-        weight_decay_(weight_decay),
-        decoupled_(decoupled) {}
-  AG_OPTIM_ARG(double, lr);
-  AG_OPTIM_ARG(double, beta1);
-  AG_OPTIM_ARG(double, beta2);
-  AG_OPTIM_ARG(double, eps);
-  AG_OPTIM_ARG(double, weight_decay);
-  AG_OPTIM_ARG(bool, decoupled);  // true: AdamW's decoupled weight decay p *= 1 - lr * weight_decay
-
- public:
+      : lr(this, lr),
+        beta1(this, beta1),
+        beta2(this, beta2),
+        eps(this, eps),
+        weight_decay(this, weight_decay),
+        decoupled(this, decoupled) {}
+  AdamOptions(const AdamOptions& o) : AdamOptions() { *this = o; }
+  AdamOptions& operator=(const AdamOptions&) = default;
   AdamOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }  // LibTorch's spelling
+  Hyperparameter<AdamOptions, double> lr, beta1, beta2, eps, weight_decay;
+  // true: AdamW's decoupled weight decay p *= 1 - lr * weight_decay
+  Hyperparameter<AdamOptions, bool> decoupled;
 };
 
 // PyTorch's Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
@@ -158,15 +171,15 @@ class AdamWOptions {
  public:
   AdamWOptions(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
                double weight_decay = 1e-2)
-      : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), weight_decay_(weight_decay) {}
-  AG_OPTIM_ARG(double, lr);
-  AG_OPTIM_ARG(double, beta1);
-  AG_OPTIM_ARG(double, beta2);
-  AG_OPTIM_ARG(double, eps);
-  AG_OPTIM_ARG(double, weight_decay);
-
- public:
+      : lr(this, lr),
+        beta1(this, beta1),
+        beta2(this, beta2),
+        eps(this, eps),
+        weight_decay(this, weight_decay) {}
+  AdamWOptions(const AdamWOptions& o) : AdamWOptions() { *this = o; }
+  AdamWOptions& operator=(const AdamWOptions&) = default;
   AdamWOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }
+  Hyperparameter<AdamWOptions, double> lr, beta1, beta2, eps, weight_decay;
 };
 
 class AdamW : public Adam {
@@ -178,18 +191,16 @@ class RMSpropOptions {
  public:
   RMSpropOptions(double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weight_decay = 0,
                  double momentum = 0, bool centered = false)
-      : lr_(lr),
-        alpha_(alpha),
-        eps_(eps),
-        weight_decay_(weight_decay),
-        momentum_(momentum),
-        centered_(centered) {}
-  AG_OPTIM_ARG(double, lr);
-  AG_OPTIM_ARG(double, alpha);
-  AG_OPTIM_ARG(double, eps);
-  AG_OPTIM_ARG(double, weight_decay);
-  AG_OPTIM_ARG(double, momentum);
-  AG_OPTIM_ARG(bool, centered);
+      : lr(this, lr),
+        alpha(this, alpha),
+        eps(this, eps),
+        weight_decay(this, weight_decay),
+        momentum(this, momentum),
+        centered(this, centered) {}
+  RMSpropOptions(const RMSpropOptions& o) : RMSpropOptions() { *this = o; }
+  RMSpropOptions& operator=(const RMSpropOptions&) = default;
+  Hyperparameter<RMSpropOptions, double> lr, alpha, eps, weight_decay, momentum;
+  Hyperparameter<RMSpropOptions, bool> centered;
 };
 
 // PyTorch's RMSprop: g = grad + weight_decay * p; v = alpha v + (1 - alpha) g^2;
@@ -214,16 +225,14 @@ class AdagradOptions {
  public:
   AdagradOptions(double lr = 1e-2, double lr_decay = 0, double weight_decay = 0, double eps = 1e-10,
                  double initial_accumulator_value = 0)
-      : lr_(lr),
-        lr_decay_(lr_decay),
-        weight_decay_(weight_decay),
-        eps_(eps),
-        initial_accumulator_value_(initial_accumulator_value) {}
-  AG_OPTIM_ARG(double, lr);
-  AG_OPTIM_ARG(double, lr_decay);
-  AG_OPTIM_ARG(double, weight_decay);
-  AG_OPTIM_ARG(double, eps);
-  AG_OPTIM_ARG(double, initial_accumulator_value);
+      : lr(this, lr),
+        lr_decay(this, lr_decay),
+        weight_decay(this, weight_decay),
+        eps(this, eps),
+        initial_accumulator_value(this, initial_accumulator_value) {}
+  AdagradOptions(const AdagradOptions& o) : AdagradOptions() { *this = o; }
+  AdagradOptions& operator=(const AdagradOptions&) = default;
+  Hyperparameter<AdagradOptions, double> lr, lr_decay, weight_decay, eps, initial_accumulator_value;
 };
 
 // PyTorch's Adagrad: g = grad + weight_decay * p; clr = lr / (1 + (t - 1) lr_decay);
@@ -325,17 +334,21 @@ class LambdaLR : public LRScheduler {
 };
 
 class ReduceLROnPlateauOptions {
+  using Self = ReduceLROnPlateauOptions;
+
  public:
   ReduceLROnPlateauOptions(double factor = 0.1, std::size_t patience = 10)
-      : factor_(factor), patience_(patience) {}
-  AG_OPTIM_ARG(double, factor);
-  AG_OPTIM_ARG(std::size_t, patience);
-  AG_OPTIM_ARG(std::string, mode) = "min";  // "min": lower is better; "max"
-  AG_OPTIM_ARG(double, threshold) = 1e-4;
-  AG_OPTIM_ARG(std::string, threshold_mode) = "rel";  // "rel" or "abs"
-  AG_OPTIM_ARG(std::size_t, cooldown) = 0;
-  AG_OPTIM_ARG(double, min_lr) = 0;
-  AG_OPTIM_ARG(double, eps) = 1e-8;  // smaller changes of lr are skipped
+      : factor(this, factor), patience(this, patience) {}
+  ReduceLROnPlateauOptions(const Self& o) : Self() { *this = o; }
+  Self& operator=(const Self&) = default;
+  Hyperparameter<Self, double> factor;
+  Hyperparameter<Self, std::size_t> patience;
+  Hyperparameter<Self, std::string> mode{this, "min"};  // "min": lower is better; "max"
+  Hyperparameter<Self, double> threshold{this, 1e-4};
+  Hyperparameter<Self, std::string> threshold_mode{this, "rel"};  // "rel" or "abs"
+  Hyperparameter<Self, std::size_t> cooldown{this, 0};
+  Hyperparameter<Self, double> min_lr{this, 0.0};
+  Hyperparameter<Self, double> eps{this, 1e-8};  // smaller changes of lr are skipped
 };
 
 // Multiplies lr by factor once the metric passed to step() has not improved (by more than

@@ -32,19 +32,23 @@ void check_steps(const testing::Fixture& fx, const std::string& name, Options op
 }
 
 optim::SGDOptions sgd_options(const std::vector<double>& o) {
-  return optim::SGDOptions(o.at(0))
-      .momentum(o.at(1))
-      .dampening(o.at(2))
-      .weight_decay(o.at(3))
-      .nesterov(o.at(4) != 0);
+  optim::SGDOptions s{o.at(0)};
+  s.momentum = o.at(1);
+  s.dampening = o.at(2);
+  s.weight_decay = o.at(3);
+  s.nesterov = o.at(4) != 0;
+  return s;
 }
 
 optim::AdamOptions adam_options(const std::vector<double>& o) {
-  return optim::AdamOptions(o.at(0))
-      .betas(o.at(1), o.at(2))
-      .eps(o.at(3))
-      .weight_decay(o.at(4))
-      .decoupled(o.at(5) != 0);
+  optim::AdamOptions a;
+  a.lr = o.at(0);
+  a.beta1 = o.at(1);
+  a.beta2 = o.at(2);
+  a.eps = o.at(3);
+  a.weight_decay = o.at(4);
+  a.decoupled = o.at(5) != 0;
+  return a;
 }
 
 optim::RMSpropOptions rmsprop_options(const std::vector<double>& o) {
@@ -88,8 +92,8 @@ TEST_CASE("Adam and AdamW match PyTorch step by step", "[optim]") {
 
   // The AdamW class: decoupled decay with PyTorch's default weight_decay of 1e-2.
   optim::AdamWOptions w;
-  w.lr(fx.scalar("adamw_torch_defaults.options"));
-  REQUIRE(w.weight_decay() == 1e-2);
+  w.lr = fx.scalar("adamw_torch_defaults.options");
+  REQUIRE(w.weight_decay == 1e-2);
   check_steps<optim::AdamW>(fx, "adamw_torch_defaults", w);
   const auto custom = fx["adamw_custom.options"];
   // The positional form, in the field order.
@@ -132,6 +136,12 @@ TEST_CASE("optimizer options are checked", "[optim]") {
   REQUIRE_THROWS_WITH(optim::SGD({}, {0.1}), Contains("empty parameter list"));
   REQUIRE_THROWS_WITH(optim::SGD({p, p}, {0.1}), Contains("same tensor"));
   REQUIRE_THROWS_WITH(optim::SGD({p}, {-1}), Contains("learning rate"));
+  optim::SGDOptions nesterov{0.1};
+  nesterov.nesterov = true;
+  REQUIRE_THROWS_WITH(optim::SGD({p}, nesterov), Contains("nesterov"));
+  optim::AdamOptions bad_beta;
+  bad_beta.beta1 = 1;
+  REQUIRE_THROWS_WITH(optim::Adam({p}, bad_beta), Contains("beta1"));
   REQUIRE_THROWS_WITH(optim::SGD({p}, optim::SGDOptions(0.1).nesterov(true)), Contains("nesterov"));
   REQUIRE_THROWS_WITH(optim::Adam({p}, optim::AdamOptions().beta1(1)), Contains("beta1"));
   REQUIRE_THROWS_WITH(optim::SGD({p * 2}, {0.1}), Contains("not a leaf"));
@@ -260,6 +270,35 @@ TEST_CASE("options take LibTorch's named setters and keep the positional form", 
   Tensor p = zeros({1}).requires_grad_();
   optim::SGD braced({p}, {0.5, 0.9});  // what examples/ write
   REQUIRE(braced.options().momentum() == 0.9);
+
+  // The plain-field spelling of the first API: assign and read like a double.
+  optim::SGDOptions fields{0.1};
+  fields.momentum = 0.8;
+  fields.nesterov = true;
+  const double m = fields.momentum;
+  REQUIRE(m == 0.8);
+  REQUIRE(fields.momentum > 0.5);
+  REQUIRE(optim::SGD({p}, fields).options().nesterov());
+  optim::AdamOptions adam_fields;
+  adam_fields.lr = 0.5;
+  REQUIRE(adam_fields.lr() == 0.5);
+
+  // A copy's setters change the copy, never the original, and chain on the copy.
+  optim::SGDOptions copy = fields;
+  optim::SGDOptions& chained = copy.momentum(0.1).dampening(0.2);
+  REQUIRE(&chained == &copy);
+  REQUIRE(copy.momentum() == 0.1);
+  REQUIRE(fields.momentum() == 0.8);
+  REQUIRE(fields.dampening() == 0);
+  copy = fields;  // assignment copies values and keeps each object's own setters
+  REQUIRE(&copy.weight_decay(0.3) == &copy);
+  REQUIRE(copy.momentum() == 0.8);
+  REQUIRE(fields.weight_decay() == 0);
+  auto plateau = optim::ReduceLROnPlateauOptions(0.5).mode("max");
+  auto plateau_copy = plateau;
+  REQUIRE(&plateau_copy.cooldown(3) == &plateau_copy);
+  REQUIRE(plateau_copy.mode() == "max");
+  REQUIRE(plateau.cooldown() == 0);
 }
 
 TEST_CASE("CosineAnnealingLR and LambdaLR match PyTorch", "[optim]") {
