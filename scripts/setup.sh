@@ -14,6 +14,7 @@ packages=(
   graphviz                                    # rendering graph dumps to SVG/PNG
   dataset-fashion-mnist                       # the demo's data
   python3-numpy                               # helper scripts
+  libopenmpi-dev openmpi-bin                  # ag::dist: data-parallel training (mpirun)
 )
 
 missing=()
