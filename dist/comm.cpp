@@ -59,6 +59,7 @@ void share_cores() {
     ag::set_num_threads(std::max(1, env_int("AG_NUM_THREADS", 1)));
     return;
   }
+  if (!g_world.mpi) return;  // one process: keep ag's default (every core)
   int local = env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("SLURM_NTASKS_PER_NODE", 1));
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ag::set_num_threads(std::max(1, cores / std::max(1, local)));
@@ -105,8 +106,8 @@ void init(int* argc, char*** argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &g_world.size);
     g_world.mpi = true;
     std::set_terminate(on_terminate);
-    share_cores();
   }
+  share_cores();
   g_world.initialized = true;
 }
 

@@ -40,8 +40,9 @@ enum class ReduceOp { Sum, Mean, Max };
 // MPI_Abort, so that an exception escaping main on one rank ends the whole job instead of
 // leaving the other ranks waiting forever. Without a launcher MPI is not touched at all.
 // Also gives each rank its share of the cores (ag::set_num_threads(cores / ranks on this
-// machine), at least 1) unless the environment variable AG_NUM_THREADS is set; call
-// ag::set_num_threads after init to choose yourself. A second call does nothing.
+// machine), at least 1), or AG_NUM_THREADS threads when that environment variable is set (also
+// in a plain run); call ag::set_num_threads after init to choose yourself. A second call does
+// nothing.
 void init(int* argc = nullptr, char*** argv = nullptr);
 // Collective: every rank must call it before returning from main. A rank that exits without it
 // is treated by Open MPI as failed, and the job ends.
