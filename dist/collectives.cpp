@@ -62,7 +62,7 @@ void all_reduce(Tensor& t, ReduceOp op) {
   require_defined(t, "all_reduce");
   if (!detail::active()) return;
   check_same_everywhere(t, "all_reduce");
-  detail::check(MPI_Allreduce(MPI_IN_PLACE, t.impl()->data(), static_cast<int>(t.numel()),
+  detail::check(MPI_Allreduce(MPI_IN_PLACE, t.impl()->data(), detail::count(t, "all_reduce"),
                               detail::mpi_type(t.dtype()), mpi_op(op), MPI_COMM_WORLD),
                 op_name(op));
   if (op == ReduceOp::Mean) {
@@ -89,7 +89,7 @@ void broadcast(Tensor& t, int root) {
                 std::to_string(world_size()) + ")");
   if (!detail::active()) return;
   check_same_everywhere(t, "broadcast");
-  detail::check(MPI_Bcast(t.impl()->data(), static_cast<int>(t.numel()), detail::mpi_type(t.dtype()),
+  detail::check(MPI_Bcast(t.impl()->data(), detail::count(t, "broadcast"), detail::mpi_type(t.dtype()),
                           root, MPI_COMM_WORLD),
                 "broadcast");
   t.bump_version();

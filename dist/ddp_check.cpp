@@ -83,7 +83,7 @@ void check_same_parameters(const NamedTensors& params, const DDPOptions& options
 void broadcast_parameters(const NamedTensors& params) {
   if (!active()) return;
   for (const auto& [name, t] : params) {
-    check(MPI_Bcast(t.impl()->data(), static_cast<int>(t.numel()), mpi_type(t.dtype()), 0,
+    check(MPI_Bcast(t.impl()->data(), count(t, "DistributedDataParallel"), mpi_type(t.dtype()), 0,
                     MPI_COMM_WORLD),
           "DistributedDataParallel: MPI_Bcast of the parameters");
     t.impl()->storage->version++;  // as bump_version(): the values changed under any saved graph
