@@ -97,7 +97,8 @@ void DataLoader::next_order() {
 
 std::size_t DataLoader::num_batches() const {
   const std::size_t n = order_.size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  // n + batch_size - 1 would wrap for a batch size near SIZE_MAX.
+  return n / batch_size_ + (!drop_last_ && n % batch_size_ != 0 ? 1 : 0);
 }
 
 DataLoader::Iterator DataLoader::begin() {
@@ -119,7 +120,8 @@ Batch DataLoader::batch(std::size_t i) const {
     throw Error("DataLoader: batch " + std::to_string(i) + " out of range (" + std::to_string(num_batches()) +
                 " batches)");
   const std::size_t start = i * batch_size_;
-  const std::size_t stop = std::min(start + batch_size_, order_.size());
+  const std::size_t n = order_.size();
+  const std::size_t stop = batch_size_ >= n - start ? n : start + batch_size_;  // no wrap
   const std::vector<std::size_t> index(order_.begin() + static_cast<std::ptrdiff_t>(start),
                                        order_.begin() + static_cast<std::ptrdiff_t>(stop));
   NoGradGuard no_grad;

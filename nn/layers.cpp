@@ -12,8 +12,14 @@ Linear::Linear(std::size_t in, std::size_t out, bool with_bias) : in_features(in
   if (in == 0 || out == 0)
     throw Error("Linear: in_features and out_features must be positive, got " + std::to_string(in) +
                 " and " + std::to_string(out));
-  weight = register_parameter("weight", zeros({out, in}));
-  if (with_bias) bias = register_parameter("bias", zeros({out}));
+  // The weight's size is checked (in * out may overflow), and running out of memory names the layer.
+  const std::string self = "Linear(" + std::to_string(in) + ", " + std::to_string(out) + ")";
+  try {
+    weight = register_parameter("weight", zeros({out, in}));
+    if (with_bias) bias = register_parameter("bias", zeros({out}));
+  } catch (const Error& e) {
+    throw Error(self + ": " + e.what());
+  }
   reset_parameters();
 }
 

@@ -124,6 +124,9 @@ void Module::to(Dtype dtype) {
     // every holder of this parameter sees the converted values.
     Tensor converted = t.detach().to(dtype);
     TensorImpl* impl = t.impl();
+    // The new storage continues the old version count: a graph recorded before to() saved the
+    // old version and must refuse backward, even after to(float64) then to(float32).
+    converted.impl()->storage->version = impl->storage->version;
     impl->storage = converted.impl()->storage;
     impl->dtype = dtype;
     t.bump_version();

@@ -10,8 +10,10 @@
 // stored in its local header and the central directory, and load verifies it.
 // In Python: `w = np.load("model.npz"); w["0.weight"]`.
 //
-// save writes "<path>.tmp.<pid>", fsyncs it and renames it over <path>: a reader sees the old
-// file or the new one, never a mix, and a failed save leaves the old file untouched.
+// save writes a temp file unique to the save, fsyncs it, renames it over <path> and fsyncs the
+// directory (ag::io::write_file_atomically): a reader sees the old file or the new one, never a
+// mix, concurrent saves to one path each write a complete file, and a failed save leaves the old
+// file untouched.
 // load reads everything and checks every name, shape, dtype and checksum before it changes a
 // single parameter.
 #include <nn/module.hpp>
@@ -23,11 +25,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 
+#include <autograd/detail/checked.hpp>
+#include <autograd/detail/io.hpp>
 #include <autograd/engine.hpp>
 
 namespace ag::nn {
@@ -104,6 +106,9 @@ std::string build_npz(const std::vector<std::pair<std::string, Tensor>>& entries
   std::string out, central;
   for (const auto& [name, t] : entries) {
     const std::string member = name + ".npy";
+    if (member.size() > 0xffff)  // ZIP stores name lengths in 16 bits
+      throw Error("Module::save: " + path + ": parameter name '" + name.substr(0, 40) + "...' has " +
+                  std::to_string(name.size()) + " bytes; an .npz member name holds at most 65531");
     const std::string npy = npy_bytes(t);
     if (npy.size() > 0xffffffffu || out.size() > 0xffffffffu)
       throw Error("Module::save: " + path + ": parameter '" + name + "' makes the archive exceed 4 GiB");
@@ -155,41 +160,6 @@ std::string build_npz(const std::vector<std::pair<std::string, Tensor>>& entries
   put32(out, central_offset);
   put16(out, 0);  // comment length
   return out;
-}
-
-void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("Module::save: cannot create " + tmp + ": " + std::strerror(errno));
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw Error("Module::save: " + std::string(what) + " " + tmp + ": " + std::strerror(err) +
-                " (" + path + " is unchanged)");
-  };
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write");
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("cannot fsync");
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error("Module::save: cannot close " + tmp + ": " + std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error("Module::save: cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
-  }
 }
 
 struct NpyEntry {
@@ -251,12 +221,16 @@ NpyEntry parse_npy(const std::string& buf, std::size_t at, std::size_t size, con
     const unsigned long long dim = std::strtoull(item.c_str() + first, &end, 10);
     if (end == item.c_str() + first || item.find_first_not_of(' ', end - item.c_str()) != std::string::npos)
       throw bad("malformed shape in NPY header: " + header);
+    if (dim > kMaxElements) throw bad("dimension " + item + " is too large in NPY header: " + header);
     e.shape.push_back(static_cast<std::size_t>(dim));
-    numel *= static_cast<std::size_t>(dim);
+  }
+  try {
+    numel = checked_numel("Module::load", e.shape);
+  } catch (const Error&) {
+    throw bad("shape " + shape_str(e.shape) + " has too many elements");
   }
   e.data_at = header_at + header_len;
-  e.data_size = numel * dtype_size(e.dtype);
-  if (e.data_at + e.data_size != at + size)
+  if (!mul_fits(numel, dtype_size(e.dtype), &e.data_size) || e.data_at + e.data_size != at + size)
     throw bad("holds " + std::to_string(at + size - e.data_at) + " data bytes, but shape " +
               shape_str(e.shape) + " " + dtype_name(e.dtype) + " needs " + std::to_string(e.data_size));
   return e;
@@ -324,14 +298,11 @@ std::map<std::string, NpyEntry> parse_npz(const std::string& buf, const std::str
 
 void Module::save(const std::string& path) const {
   const auto params = named_parameters();
-  write_atomically(path, build_npz(params, path));
+  io::write_file_atomically("Module::save", path, build_npz(params, path));
 }
 
 void Module::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("Module::load: cannot open " + path + ": " + std::strerror(errno));
-  const std::string buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error("Module::load: cannot read " + path);
+  const std::string buf = io::read_file("Module::load", path);
   std::vector<std::string> order;
   const auto entries = parse_npz(buf, path, order);
 

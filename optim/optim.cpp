@@ -70,8 +70,11 @@ void Optimizer::zero_grad() {
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions o)
     : Optimizer(std::move(params), o.lr), options_(o), momentum_(params_.size()) {
-  require(o.momentum >= 0, "SGD: momentum must be >= 0, got " + num(o.momentum));
-  require(o.weight_decay >= 0, "SGD: weight_decay must be >= 0, got " + num(o.weight_decay));
+  // NaN fails every comparison below, so each check also rejects NaN.
+  require(o.momentum >= 0 && std::isfinite(o.momentum), "SGD: momentum must be finite and >= 0, got " + num(o.momentum));
+  require(std::isfinite(o.dampening), "SGD: dampening must be finite, got " + num(o.dampening));
+  require(o.weight_decay >= 0 && std::isfinite(o.weight_decay),
+          "SGD: weight_decay must be finite and >= 0, got " + num(o.weight_decay));
   require(!o.nesterov || (o.momentum > 0 && o.dampening == 0),
           "SGD: nesterov needs momentum > 0 and dampening = 0, got momentum " + num(o.momentum) +
               ", dampening " + num(o.dampening));
@@ -112,8 +115,9 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o)
     : Optimizer(std::move(params), o.lr), options_(o), state_(params_.size()) {
   require(o.beta1 >= 0 && o.beta1 < 1, "Adam: beta1 must be in [0, 1), got " + num(o.beta1));
   require(o.beta2 >= 0 && o.beta2 < 1, "Adam: beta2 must be in [0, 1), got " + num(o.beta2));
-  require(o.eps >= 0, "Adam: eps must be >= 0, got " + num(o.eps));
-  require(o.weight_decay >= 0, "Adam: weight_decay must be >= 0, got " + num(o.weight_decay));
+  require(o.eps >= 0 && std::isfinite(o.eps), "Adam: eps must be finite and >= 0, got " + num(o.eps));
+  require(o.weight_decay >= 0 && std::isfinite(o.weight_decay),
+          "Adam: weight_decay must be finite and >= 0, got " + num(o.weight_decay));
 }
 
 void Adam::step() {
@@ -193,7 +197,7 @@ ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(o
 double ExponentialLR::next_lr(double lr, std::size_t) const { return lr * gamma_; }
 
 double clip_grad_norm_(std::vector<Tensor> params, double max_norm) {
-  require(max_norm >= 0, "clip_grad_norm_: max_norm must be >= 0, got " + num(max_norm));
+  require(max_norm >= 0, "clip_grad_norm_: max_norm must be >= 0 (not NaN), got " + num(max_norm));
   NoGradGuard no_grad;
   std::vector<Tensor> grads;
   double sum_sq = 0;
