@@ -31,7 +31,7 @@ std::size_t dtype_size(Dtype);
 bool is_floating(Dtype);
 std::string shape_str(const Shape&);  // "{3, 4}"
 
-struct TensorImpl;  // autograd/detail/impl.hpp
+struct TensorImpl;  // internal to the library (autograd/detail/impl.hpp is not installed)
 
 class Tensor {
  public:
