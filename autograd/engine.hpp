@@ -1,8 +1,10 @@
 // The reverse-mode engine's public face: ag::grad, grad-mode guards and the thread count.
 #pragma once
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 // Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into .grad().
@@ -56,3 +58,4 @@ void set_num_threads(int n);
 int get_num_threads();
 
 }  // namespace ag
+AG_API_END

@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 struct GradcheckOptions {
@@ -43,3 +45,4 @@ GradcheckResult compare_gradients(Function f, const std::vector<Tensor>& inputs,
                                   const std::vector<Tensor>& hand_derived, GradcheckOptions = {});
 
 }  // namespace ag
+AG_API_END

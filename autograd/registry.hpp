@@ -4,6 +4,9 @@
 
 #include <vector>
 
+#include <autograd/export.hpp>
+
+AG_API_BEGIN
 namespace ag {
 
 struct Node;
@@ -26,3 +29,4 @@ const std::vector<const OpInfo*>& op_registry();
 const OpInfo* find_op(const char* name);
 
 }  // namespace ag
+AG_API_END

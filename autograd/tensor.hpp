@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
+
+AG_API_BEGIN
 namespace ag {
 
 enum class Dtype : std::uint8_t { Float32, Float64, Int64 };
@@ -154,3 +157,4 @@ double random_uniform();  // [0, 1)
 double random_normal();
 
 }  // namespace ag
+AG_API_END

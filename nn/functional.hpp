@@ -1,8 +1,10 @@
 // Stateless layers and losses. Every loss uses 'mean' reduction, as PyTorch's default does.
 #pragma once
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag::nn::functional {
 
 // x w^T + b in one GEMM; b may be undefined.
@@ -26,3 +28,4 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& labels);
 
 }  // namespace ag::nn::functional
+AG_API_END

@@ -7,8 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag::nn {
 
 class Module {
@@ -70,3 +72,4 @@ class Module {
 };
 
 }  // namespace ag::nn
+AG_API_END

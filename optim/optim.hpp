@@ -6,8 +6,10 @@
 #include <cstddef>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag::optim {
 
 class Optimizer {
@@ -127,3 +129,4 @@ class ExponentialLR : public LRScheduler {
 double clip_grad_norm_(std::vector<Tensor> params, double max_norm);
 
 }  // namespace ag::optim
+AG_API_END

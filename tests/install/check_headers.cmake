@@ -27,6 +27,13 @@ file(GLOB_RECURSE headers RELATIVE ${root} ${root}/*.hpp)
 list(LENGTH headers count)
 set(failed "")
 foreach(h IN LISTS headers)
+  # libag.so exports only what public headers declare between AG_API_BEGIN and AG_API_END.
+  file(READ ${root}/${h} text)
+  if(text MATCHES "\nnamespace ag" AND NOT text MATCHES "\nAG_API_BEGIN\n")
+    list(APPEND failed ${h})
+    message("${h} declares names in namespace ag outside AG_API_BEGIN ... AG_API_END "
+            "(autograd/export.hpp): libag.so would not export them")
+  endif()
   file(WRITE ${WORK_DIR}/tu/${h}.cpp "#include <${h}>\n#include <${h}>  // include guard\n")
   execute_process(
     COMMAND ${CXX_COMPILER} -std=c++17 -fsyntax-only -Wall -Wextra -Werror -I${root} -I${prefix}/include
