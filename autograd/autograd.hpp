@@ -7,4 +7,5 @@
 #include <autograd/graph.hpp>
 #include <autograd/ops.hpp>
 #include <autograd/registry.hpp>
+#include <autograd/simd.hpp>
 #include <autograd/tensor.hpp>

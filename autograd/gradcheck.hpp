@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 struct GradcheckOptions {
@@ -45,3 +47,4 @@ GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& in
                                   const std::vector<Tensor>& hand_derived, GradcheckOptions = {});
 
 }  // namespace ag
+AG_API_END

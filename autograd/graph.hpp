@@ -4,8 +4,10 @@
 
 #include <string>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 struct DotOptions {
@@ -48,3 +50,4 @@ void save_graph(const Tensor& root, const std::string& path, DotOptions = {});
 std::string chain_rule_trace(const Tensor& root, DotOptions = {});
 
 }  // namespace ag
+AG_API_END

@@ -2,8 +2,10 @@
 // gradient back down to its input's shape. Derivatives live next to each forward in ops/*.cpp.
 #pragma once
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 // elementwise
@@ -111,3 +113,4 @@ Tensor matmul_flags(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 
 }  // namespace ag
+AG_API_END

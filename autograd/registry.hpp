@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include <autograd/export.hpp>
+
+AG_API_BEGIN
 namespace ag {
 
 struct Node;
@@ -96,3 +99,4 @@ const OpInfo& register_custom_op(OpDef def);
 const std::vector<const OpInfo*>& op_registry();
 
 }  // namespace ag
+AG_API_END

@@ -12,6 +12,9 @@
 #include <type_traits>
 #include <vector>
 
+#include <autograd/export.hpp>
+
+AG_API_BEGIN
 namespace ag {
 
 enum class Dtype : std::uint8_t { Float32, Float64, Int64 };
@@ -33,7 +36,7 @@ std::size_t dtype_size(Dtype);
 bool is_floating(Dtype);
 std::string shape_str(const Shape&);  // "{3, 4}"
 
-struct TensorImpl;  // autograd/detail/impl.hpp
+struct TensorImpl;  // internal to the library (autograd/detail/impl.hpp is not installed)
 class Tensor;
 
 // A gradient hook: sees the gradient flowing into a tensor during backward; a defined result
@@ -191,3 +194,4 @@ double random_uniform();  // [0, 1)
 double random_normal();
 
 }  // namespace ag
+AG_API_END

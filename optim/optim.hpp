@@ -11,9 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
-
+AG_API_BEGIN
 namespace ag::optim {
 
 // One hyperparameter of an options class, usable in all three spellings users know:
@@ -382,3 +383,4 @@ class ReduceLROnPlateau {
 double clip_grad_norm_(std::vector<Tensor> params, double max_norm);
 
 }  // namespace ag::optim
+AG_API_END

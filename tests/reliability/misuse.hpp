@@ -10,7 +10,11 @@
 #include <string>
 #include <vector>
 
+// Every ag header before the one-letter macros below, which would rewrite their templates.
 #include <autograd/autograd.hpp>
+#include <data/data.hpp>
+#include <nn/nn.hpp>
+#include <optim/optim.hpp>
 
 namespace misuse {
 
