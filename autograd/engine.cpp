@@ -225,10 +225,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     }
     // Keep the gradient that reached this node for graph dumps and chain-rule traces.
     node->grad = g.defined() && g.requires_grad() ? g.detach() : g;
-    if (!retain_graph) {
-      node->released = true;
-      node->saved = Tensor();
-    }
+    if (!retain_graph) node->released = true;
   }
   if (!graph_grad_leaves.empty()) hold_leaves_weakly(std::move(graph_grad_leaves));
 }

@@ -42,6 +42,9 @@ inline std::size_t norm_axis(const char* op, std::ptrdiff_t axis, std::size_t nd
   return static_cast<std::size_t>(a);
 }
 
+// Whether an op on x records a node: lets a forward skip building attributes it would not keep.
+inline bool recording(const Tensor& x) { return is_grad_enabled() && x.defined() && x.requires_grad(); }
+
 inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
   if (a.shape() == b.shape()) return a.shape();
   try {
