@@ -9,20 +9,6 @@ namespace ag {
 namespace ops {
 namespace {
 
-// Normalised, sorted, unique axes; empty means every axis.
-std::vector<std::size_t> norm_axes(const char* op, const Axes& axes, const Tensor& x) {
-  std::vector<std::size_t> out;
-  if (axes.empty()) {
-    for (std::size_t k = 0; k < x.dim(); ++k) out.push_back(k);
-    return out;
-  }
-  for (std::ptrdiff_t a : axes) out.push_back(norm_axis(op, a, x.dim(), x));
-  std::sort(out.begin(), out.end());
-  if (std::adjacent_find(out.begin(), out.end()) != out.end())
-    fail(std::string(op) + ": an axis appears twice in the axes of " + describe(x));
-  return out;
-}
-
 Shape keep_shape(const Shape& s, const std::vector<bool>& reduce) {
   Shape k = s;
   for (std::size_t i = 0; i < s.size(); ++i)
@@ -58,13 +44,6 @@ AttrList max_attributes(const Node& n) {
 }
 AttrList axis_attributes(const Node& n) {
   return {{"axis", std::to_string(n.attrs<AxisAttrs>().axis)}};
-}
-
-// x's shape with the reduced axes kept as size 1.
-Shape kept_shape(const Shape& x, const std::vector<std::size_t>& axes) {
-  Shape k = x;
-  for (std::size_t a : axes) k[a] = 1;
-  return k;
 }
 
 // sum: dx = dy broadcast back over the reduced axes.

@@ -185,7 +185,7 @@ TEST_CASE("every registered op has cases, a backward, a rule and one formula per
   }
   // The registry is filled by the op files' static initialisers: with the whole library linked,
   // it holds every entry of every file (a file the linker dropped would be missing here).
-  for (const char* name : {"add", "tanh", "sum", "matmul", "slice", "log_softmax"})
+  for (const char* name : {"add", "tanh", "sum", "matmul", "slice", "log_softmax", "where", "norm"})
     CHECK(find_entry(name) != nullptr);
   CHECK(op_registry().size() >= 45);
 }
