@@ -87,14 +87,14 @@ OpDef& OpDef::attrs() {
   return *this;
 }
 
-// Thread-local state kept in modes.cpp: the module scope new nodes are tagged with, and whether a
-// backward pass is running on this thread (record() leaves its anomaly checks to the engine then).
 // Attribute values as text for OpDef::attributes: the shortest text that reads back as the same
 // number ("2", "0.1", "1e-05"), so dumps may reformat it without losing anything.
 std::string attr_text(double v);
 std::string attr_text(const std::vector<std::size_t>& v);  // "{0, 2}"
 inline std::string attr_text(bool v) { return v ? "true" : "false"; }
 
+// Thread-local state kept in modes.cpp: the module scope new nodes are tagged with, and whether a
+// backward pass is running on this thread (record() leaves its anomaly checks to the engine then).
 std::shared_ptr<const std::string> current_scope();
 bool in_backward();
 void set_in_backward(bool on);
