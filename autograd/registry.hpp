@@ -89,7 +89,8 @@ class OpDef {
 // static initialisation of the op's file; a second entry with the same name throws.
 const OpInfo& register_op(OpDef def);
 
-// Every registered op, in registration order.
+// Every registered op, in registration order. A program linked against the static library holds
+// the entries of the op files it links (the tests link all of them: WHOLE_ARCHIVE).
 const std::vector<const OpInfo*>& op_registry();
 
 }  // namespace ag
