@@ -65,8 +65,11 @@ inline Shape kept_shape(const Shape& x, const std::vector<std::size_t>& axes) {
   return k;
 }
 
-// Whether an op on x records a node: lets a forward skip building attributes it would not keep.
-inline bool recording(const Tensor& x) { return is_grad_enabled() && x.defined() && x.requires_grad(); }
+// Whether record() has work for an op on x: a node to make, or anomaly mode's check of the
+// output. Lets a forward skip building attributes (copying an index list) that nothing keeps.
+inline bool recording(const Tensor& x) {
+  return is_anomaly_enabled() || (is_grad_enabled() && x.defined() && x.requires_grad());
+}
 
 inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
   if (a.shape() == b.shape()) return a.shape();

@@ -42,9 +42,11 @@ void norm_backward(const Node& n, const Tensor& g, Tensor* gi) {
   gi[0] = norm_grad(a, n.input(0), reshape(g, keep), reshape(n.output(), keep));
 }
 
-// The values, computed with ag ops under NoGradGuard; the caller records one norm node.
+// The values, computed with ag ops under NoGradGuard; the caller records one norm node, and
+// anomaly mode checks its output there, under the name "norm" rather than its parts'.
 Tensor norm_value(const Tensor& x, const NormAttrs& a) {
   NoGradGuard no_grad;
+  AnomalyModeGuard parts_unchecked(false);
   Axes axes = signed_axes(a.axes);
   if (a.p == 1) return sum(abs(x), axes, a.keepdim);
   if (a.p == 2) return sqrt(sum(mul(x, x), axes, a.keepdim));
@@ -95,7 +97,7 @@ Tensor norm(const Tensor& x, double p, const Axes& axes, bool keepdim) {
     fail("norm: p must be 1, 2 or inf, got " + attr_text(p) + " for " + describe(x));
   NormAttrs attrs{p, norm_axes("norm", axes, x), keepdim};
   Tensor out = norm_value(x, attrs);
-  if (recording(x)) record(op_norm, out, {&x}, std::move(attrs));
+  record(op_norm, out, {&x}, std::move(attrs));
   return out;
 }
 

@@ -148,7 +148,7 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   Shape keep = keep_shape(x.shape(), reduce);
   Tensor out = make_tensor(keepdim ? keep : drop_shape(x.shape(), reduce), x.dtype());
   kernels::sum(x, reduce, out);
-  if (recording(x)) record(op_sum, out, {&x}, SumAttrs{std::move(ax), keepdim});
+  record(op_sum, out, {&x}, SumAttrs{std::move(ax), keepdim});
   return out;
 }
 Tensor sum(const Tensor& x) { return sum(x, Axes{}, false); }

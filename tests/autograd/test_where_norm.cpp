@@ -58,6 +58,9 @@ TEST_CASE("norm: bad p, a non-float tensor and bad axes throw naming norm", "[op
   REQUIRE_THAT(msg, Contains("norm") && Contains("p must be 1, 2 or inf, got 3") && Contains("'x'"));
   REQUIRE_THAT(error_of([&] { norm(tensor({1, 2}, {2}, int64)); }), Contains("norm") && Contains("int64"));
   REQUIRE_THAT(error_of([&] { norm(x, 2, {1}); }), Contains("norm") && Contains("axis 1"));
+  AnomalyModeGuard anomaly;  // an infinite norm is reported as norm's, not as one of its parts'
+  REQUIRE_THAT(error_of([] { norm(tensor({INFINITY, 1}, {2}, float64)); }),
+               Contains("norm: produced NaN or Inf"));
 }
 
 TEST_CASE("where: picks a where cond is nonzero, for any cond dtype, broadcasting", "[ops][where]") {
