@@ -27,9 +27,9 @@ void where_backward(const Node& n, const Tensor& g, Tensor* gi) {
 // 1 where cond is nonzero, else 0, in `dtype`. Any cond dtype: through float64, where every
 // nonzero int64 stays nonzero.
 Tensor nonzero_mask(const Tensor& cond, Dtype dtype) {
-  Tensor c = make_tensor(cond.shape(), float64);
+  Tensor c = make_tensor(cond.shape(), float64, "where");
   kernels::cast(cond, c);
-  Tensor mask = make_tensor(cond.shape(), float64);
+  Tensor mask = make_tensor(cond.shape(), float64, "where");
   const double* pc = c.data_ptr<double>();
   double* pm = mask.data_ptr<double>();
   for (std::size_t i = 0; i < c.numel(); ++i) pm[i] = pc[i] != 0 ? 1.0 : 0.0;
@@ -38,7 +38,7 @@ Tensor nonzero_mask(const Tensor& cond, Dtype dtype) {
 
 Tensor expanded(const Tensor& t, const Shape& shape) {
   if (t.shape() == shape) return t;
-  Tensor out = make_tensor(shape, t.dtype());
+  Tensor out = make_tensor(shape, t.dtype(), "where");
   kernels::broadcast_to(t, out);
   return out;
 }
@@ -90,7 +90,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     fail("where: a and b must have one dtype, got a " + describe(a) + " and b " + describe(b));
   Shape shape = where_shape(cond, a, b);
   Tensor mask = nonzero_mask(cond.detach(), a.dtype() == int64 ? float64 : a.dtype());
-  Tensor out = make_tensor(shape, a.dtype());
+  Tensor out = make_tensor(shape, a.dtype(), "where");
   Tensor m = expanded(mask, shape);
   if (a.dtype() == int64) {
     Tensor m64 = m.to(int64);

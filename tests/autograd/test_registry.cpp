@@ -234,7 +234,7 @@ TEST_CASE("a formula's placeholders name inputs, the output and the entry's attr
 
 TEST_CASE("gradcheck catches a wrong derivative", "[gradcheck]") {
   // Value x^2, but a derivative of 1.5x instead of 2x: the detached terms cancel in value only.
-  Function wrong = [](const std::vector<Tensor>& x) {
+  ag::CheckFunction wrong = [](const std::vector<Tensor>& x) {
     return (x[0] * x[0]).detach() + 1.5 * x[0] * x[0].detach() - (1.5 * x[0] * x[0]).detach();
   };
   Tensor x = tensor({0.5, -1.0, 2.0}, {3}, float64).requires_grad_();
