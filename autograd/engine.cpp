@@ -332,7 +332,6 @@ void BackwardPass::run_node(Node& node) {
   if (keep_grads_) node.grad = g.defined() && g.requires_grad() ? g.detach() : g;
   if (!retain_) {
     node.released = true;
-    node.saved = Tensor();
     if (node.custom) release_saved(*node.custom);
   }
 }

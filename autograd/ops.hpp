@@ -79,6 +79,15 @@ Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const std::vector<std:
 Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis);
 Tensor stack(const std::vector<Tensor>& xs, std::ptrdiff_t axis);
 
+// norms and selection
+// The vector p-norm (p = 1, 2 or inf) over `axes` (all when empty), PyTorch's torch.norm; its
+// gradient is 0 at 0 for p = 2. norm(x) is the 2-norm of all elements, a 0-d tensor.
+Tensor norm(const Tensor& x, double p = 2);
+Tensor norm(const Tensor& x, double p, const Axes& axes, bool keepdim = false);
+// a where cond is nonzero (NaN counts), else b; cond has any dtype; all three broadcast.
+// Differentiable in a and b, which share one dtype.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
 // normalised
 Tensor softmax(const Tensor& x, std::ptrdiff_t axis);
 Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis);

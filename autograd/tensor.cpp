@@ -476,6 +476,13 @@ Tensor Tensor::sum(const Axes& axes, bool keepdim) const { return ag::sum(*this,
 Tensor Tensor::mean() const { return ag::mean(*this); }
 Tensor Tensor::mean(const Axes& axes, bool keepdim) const { return ag::mean(*this, axes, keepdim); }
 Tensor Tensor::max(std::ptrdiff_t axis, bool keepdim) const { return ag::max(*this, axis, keepdim); }
+Tensor Tensor::norm(double p) const { return ag::norm(*this, p); }
+Tensor Tensor::norm(double p, const Axes& axes, bool keepdim) const {
+  return ag::norm(*this, p, axes, keepdim);
+}
+Tensor Tensor::where(const Tensor& cond, const Tensor& other) const {
+  return ag::where(cond, *this, other);
+}
 Tensor Tensor::min(std::ptrdiff_t axis, bool keepdim) const { return ag::min(*this, axis, keepdim); }
 Tensor Tensor::logsumexp(std::ptrdiff_t axis, bool keepdim) const {
   return ag::logsumexp(*this, axis, keepdim);

@@ -139,6 +139,9 @@ class Tensor {
   Tensor min(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor logsumexp(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor argmax(std::ptrdiff_t axis) const;
+  Tensor norm(double p = 2) const;
+  Tensor norm(double p, const Axes& axes, bool keepdim = false) const;
+  Tensor where(const Tensor& cond, const Tensor& other) const;  // *this where cond, else other
   Tensor matmul(const Tensor& o) const;
   Tensor t() const;
   Tensor transpose(std::ptrdiff_t a0, std::ptrdiff_t a1) const;
