@@ -75,18 +75,19 @@ struct ScalePow : ag::Function<ScalePow> {
 
 // Two outputs; the loss may use only one of them.
 struct SinCos : ag::Function<SinCos> {
-  static std::vector<Tensor> last_grads;
+  static std::vector<std::vector<double>> last_grads;  // values only: no graph outlives a test
   static std::vector<Tensor> forward(AutogradContext* ctx, Tensor x) {
     ctx->save_for_backward({x});
     return {ag::sin(x), ag::cos(x)};
   }
   static std::vector<Tensor> backward(AutogradContext* ctx, std::vector<Tensor> grads) {
-    last_grads = grads;
+    last_grads.clear();
+    for (const Tensor& g : grads) last_grads.push_back(g.defined() ? g.to_vector() : std::vector<double>{});
     Tensor x = ctx->get_saved_variables()[0];
     return {grads[0] * ag::cos(x) - grads[1] * ag::sin(x)};
   }
 };
-std::vector<Tensor> SinCos::last_grads;
+std::vector<std::vector<double>> SinCos::last_grads;
 
 // A float output marked non-differentiable next to a differentiable one.
 struct ClampWithMask : ag::Function<ClampWithMask> {
@@ -194,8 +195,7 @@ TEST_CASE("function: several outputs; a missing output gradient arrives as zeros
   require_close(sc[1].to_vector(), {std::cos(0.2), std::cos(1.1), std::cos(-0.7)});
   (sc[0] * 2.0).sum().backward();
   REQUIRE(SinCos::last_grads.size() == 2);
-  REQUIRE(SinCos::last_grads[1].defined());
-  require_close(SinCos::last_grads[1].to_vector(), {0, 0, 0});
+  require_close(SinCos::last_grads[1], {0, 0, 0});  // defined, materialized zeros
   require_close(x.grad().to_vector(), {2 * std::cos(0.2), 2 * std::cos(1.1), 2 * std::cos(-0.7)});
   auto f = [](const std::vector<Tensor>& in) {
     std::vector<Tensor> o = SinCos::apply(in[0]);
