@@ -286,17 +286,16 @@ void rethrow_in_forward(const std::string& name, const Error& e) {
 // op_registry(): that lists the built-in ops, each of which the tests gradcheck.
 const OpInfo* custom_op(const std::string& name) {
   static std::mutex mutex;
-  static std::map<std::string, std::unique_ptr<std::pair<std::string, OpInfo>>> ops;
+  static std::map<std::string, std::unique_ptr<OpInfo>> ops;  // keys own the names' text
   std::lock_guard<std::mutex> lock(mutex);
-  auto& entry = ops[name];
-  if (!entry) {
-    entry = std::make_unique<std::pair<std::string, OpInfo>>(name, OpInfo{});
-    OpInfo& op = entry->second;
-    op.name = entry->first.c_str();
-    op.backward = &CustomAccess::backward;
-    op.rule = "custom backward";
+  auto it = ops.find(name);
+  if (it == ops.end()) {
+    it = ops.emplace(name, nullptr).first;
+    OpDef def(it->first.c_str());
+    def.backward(&CustomAccess::backward).rule("custom backward");
+    it->second = std::make_unique<OpInfo>(def.info());
   }
-  return &entry->second;
+  return it->second.get();
 }
 
 std::shared_ptr<AutogradContext> begin_custom(const std::string& name, CustomBackwardFn backward,

@@ -608,19 +608,6 @@ void save_graph(const Tensor& root, const std::string& path, DotOptions options)
 
 namespace {
 
-// Ops whose Jacobian is diagonal (after broadcasting): their gradient is dL/dy times a local
-// factor element by element, which the trace shows as two numbers multiplied.
-bool is_elementwise(const std::string& op) {
-  static const char* const names[] = {
-      "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
-      "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "clamp", "maximum", "minimum", "step",
-      "add_scalar", "rsub_scalar", "mul_scalar", "div_scalar", "rdiv_scalar",
-      "sigmoid_backward", "tanh_backward"};
-  for (const char* n : names)
-    if (op == n) return true;
-  return false;
-}
-
 const char* infix_of(const std::string& op) {
   if (op == "add") return " + ";
   if (op == "sub") return " - ";
@@ -961,7 +948,7 @@ class Tracer {
       // For elementwise ops, the local factor is the rule applied to dL/dy = 1.
       std::vector<Tensor> local;
       std::string why_local;
-      const bool have_local = have && is_elementwise(op) &&
+      const bool have_local = have && n->op && n->op->elementwise &&
                               rerun(o, ones_like(n->grad), local, why_local);
 
       const std::vector<RulePart> parts = parse_rule(n->op ? n->op->rule : nullptr);

@@ -1,28 +1,93 @@
-// The op registry: one entry per differentiable primitive, in one table (autograd/registry.cpp).
-// Tests walk it, so a new op cannot skip gradcheck.
+// The op registry: one entry per differentiable primitive, written next to its forward in
+// autograd/ops/*.cpp with register_op(OpDef(...)...). Registration follows from the entry: there
+// is no list to keep in sync, and since record() takes only a registered OpInfo, an op that
+// records without being registered does not compile. Tests walk op_registry() and gradcheck each
+// entry's own cases, so no op can skip the checks. See docs/adding_an_op.md.
 #pragma once
 
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace ag {
 
 struct Node;
 class Tensor;
+using Shape = std::vector<std::size_t>;
 
 // Fills grad_in[i] with dL/d(input i) given dL/d(output). Written with ag ops, so that a
 // backward run with create_graph records it and gradients of gradients come for free.
 using BackwardFn = void (*)(const Node& node, const Tensor& grad_out, Tensor* grad_in);
 
-struct OpInfo {
-  const char* name;
-  BackwardFn backward;       // nullptr: not differentiable (argmax, step's zero is explicit)
-  const char* rule;          // the local derivative in words, for traces: "dx = dy * y * (1 - y)"
-  bool saves_inputs;         // backward reads the inputs' values (guarded by version counters)
-  bool saves_result;         // backward reads the output's value
-  bool smooth;               // twice differentiable where tests sample: gets gradgradcheck
+// A gradcheck case, stored with the op it checks: input shapes with the domain their random
+// values are drawn from, and the function of those inputs to check.
+enum class Domain { Any, Positive, Unit };  // normal; in [0.5, 1.5); in (0.05, 0.95)
+struct CaseInput {
+  Shape shape;
+  Domain domain = Domain::Any;
+};
+struct OpCase {
+  std::string what;
+  std::vector<CaseInput> inputs;
+  std::function<Tensor(const std::vector<Tensor>&)> f;
+  double eps = 1e-6, atol = 1e-5, rtol = 1e-3;  // gradcheck's tolerances for this case
+};
+using CasesFn = std::vector<OpCase> (*)();
+
+// A node's attributes as text, for graph dumps and traces: {{"p", "3"}, {"axis", "1"}}.
+using AttrList = std::vector<std::pair<std::string, std::string>>;
+using AttrsFn = AttrList (*)(const Node& node);
+
+class OpInfo {
+ public:
+  const char* name = nullptr;
+  BackwardFn backward = nullptr;
+  // The local derivative, one formula per input, in placeholders the teaching tools fill with
+  // the tensors' own names: {0}, {1}, ... the inputs; {y} the output; dy the incoming gradient;
+  // {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}.
+  std::vector<std::string> grads;
+  const char* rule = "";        // the same rule in words, for tooltips and the trace's headline
+  bool saves_inputs = false;    // backward reads the inputs' values (guarded by version counters)
+  bool smooth = false;          // twice differentiable where tests sample: gets gradgradcheck
+  bool elementwise = false;     // dx = dy * f'(...) element by element: traces multiply it out
+  CasesFn cases = nullptr;      // gradcheck cases (tests/autograd/test_registry.cpp runs them)
+  AttrsFn attributes = nullptr; // named attributes for dumps; nullptr: none
+  const void* attrs_tag = nullptr;  // the attribute struct's type (Node::attrs checks it)
+
+ private:
+  OpInfo() = default;
+  friend class OpDef;
 };
 
+// Builder for an entry. Chain the parts, then pass it to register_op:
+//   const OpInfo& op_mul = register_op(OpDef("mul").backward(mul_backward)
+//       .grads({"dy * {1}", "dy * {0}"}).saves_inputs().smooth().elementwise().cases(...));
+class OpDef {
+ public:
+  explicit OpDef(const char* name) { info_.name = name; }
+  OpDef& backward(BackwardFn f) { info_.backward = f; return *this; }
+  OpDef& grads(std::vector<std::string> per_input) { info_.grads = std::move(per_input); return *this; }
+  OpDef& rule(const char* words) { info_.rule = words; return *this; }
+  OpDef& saves_inputs() { info_.saves_inputs = true; return *this; }
+  OpDef& smooth() { info_.smooth = true; return *this; }
+  OpDef& elementwise() { info_.elementwise = true; return *this; }
+  OpDef& cases(CasesFn f) { info_.cases = f; return *this; }
+  OpDef& attributes(AttrsFn f) { info_.attributes = f; return *this; }
+  template <class Attrs> OpDef& attrs();  // declares the attribute struct (detail/impl.hpp)
+  const OpInfo& info() const { return info_; }
+  OpInfo& info() { return info_; }
+
+ private:
+  OpInfo info_;
+};
+
+// Stores the entry for the life of the program and returns it. Called once per op, during
+// static initialisation of the op's file; a second entry with the same name throws.
+const OpInfo& register_op(OpDef def);
+
+// Every registered op, in registration order.
 const std::vector<const OpInfo*>& op_registry();
-const OpInfo* find_op(const char* name);
 
 }  // namespace ag

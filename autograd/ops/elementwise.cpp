@@ -136,35 +136,34 @@ void tanh_backward_backward(const Node& n, const Tensor& gg, Tensor* gi) {
 
 }  // namespace
 
-//                      name        backward           rule                                      inputs result smooth
-extern const OpInfo op_add{"add", add_backward, "da = dy, db = dy", false, false, true};
-extern const OpInfo op_sub{"sub", sub_backward, "da = dy, db = -dy", false, false, true};
-extern const OpInfo op_mul{"mul", mul_backward, "da = dy * b, db = dy * a", true, false, true};
-extern const OpInfo op_div{"div", div_backward, "da = dy / b, db = -dy * a / b^2", true, true, true};
-extern const OpInfo op_maximum{"maximum", maximum_backward, "da = dy * [a > b] (half on ties), db = dy * [b > a]", true, false, false};
-extern const OpInfo op_minimum{"minimum", minimum_backward, "da = dy * [a < b] (half on ties), db = dy * [b < a]", true, false, false};
-extern const OpInfo op_neg{"neg", neg_backward, "dx = -dy", false, false, true};
-extern const OpInfo op_exp{"exp", exp_backward, "dx = dy * exp(x) = dy * y", false, true, true};
-extern const OpInfo op_log{"log", log_backward, "dx = dy / x", true, false, true};
-extern const OpInfo op_sqrt{"sqrt", sqrt_backward, "dx = dy / (2 * sqrt(x)) = dy * 0.5 / y", false, true, true};
-extern const OpInfo op_abs{"abs", abs_backward, "dx = dy * sign(x)", true, false, false};
-extern const OpInfo op_sin{"sin", sin_backward, "dx = dy * cos(x)", true, false, true};
-extern const OpInfo op_cos{"cos", cos_backward, "dx = -dy * sin(x)", true, false, true};
-extern const OpInfo op_tanh{"tanh", tanh_backward_rule, "dx = dy * (1 - y^2)", false, true, true};
-extern const OpInfo op_sigmoid{"sigmoid", sigmoid_backward_rule, "dx = dy * y * (1 - y)", false, true, true};
-extern const OpInfo op_relu{"relu", relu_backward, "dx = dy * [x > 0]", true, false, false};
-extern const OpInfo op_leaky_relu{"leaky_relu", leaky_relu_backward, "dx = dy * (x > 0 ? 1 : slope)", true, false, false};
-extern const OpInfo op_softplus{"softplus", softplus_backward, "dx = dy * sigmoid(x)", true, false, true};
-extern const OpInfo op_clamp{"clamp", clamp_backward, "dx = dy * [lo <= x <= hi]", true, false, false};
-extern const OpInfo op_pow{"pow", pow_backward, "dx = dy * p * x^(p-1)", true, false, true};
-extern const OpInfo op_step{"step", step_backward, "dx = 0 (step is flat almost everywhere)", false, false, false};
-extern const OpInfo op_add_scalar{"add_scalar", add_scalar_backward, "dx = dy", false, false, true};
-extern const OpInfo op_rsub_scalar{"rsub_scalar", rsub_scalar_backward, "dx = -dy", false, false, true};
-extern const OpInfo op_mul_scalar{"mul_scalar", mul_scalar_backward, "dx = dy * c", false, false, true};
-extern const OpInfo op_div_scalar{"div_scalar", div_scalar_backward, "dx = dy / c", false, false, true};
-extern const OpInfo op_rdiv_scalar{"rdiv_scalar", rdiv_scalar_backward, "dx = -dy * c / x^2 = -dy * y / x", true, true, true};
-extern const OpInfo op_sigmoid_backward{"sigmoid_backward", sigmoid_backward_backward, "dg = dz * y * (1 - y), dy = dz * g * (1 - 2y)", true, false, true};
-extern const OpInfo op_tanh_backward{"tanh_backward", tanh_backward_backward, "dg = dz * (1 - y^2), dy = -2 * dz * g * y", true, false, true};
+const OpInfo& op_add = register_op(OpDef("add").backward(add_backward).rule("da = dy, db = dy").smooth().elementwise());
+const OpInfo& op_sub = register_op(OpDef("sub").backward(sub_backward).rule("da = dy, db = -dy").smooth().elementwise());
+const OpInfo& op_mul = register_op(OpDef("mul").backward(mul_backward).rule("da = dy * b, db = dy * a").saves_inputs().smooth().elementwise());
+const OpInfo& op_div = register_op(OpDef("div").backward(div_backward).rule("da = dy / b, db = -dy * a / b^2").saves_inputs().smooth().elementwise());
+const OpInfo& op_maximum = register_op(OpDef("maximum").backward(maximum_backward).rule("da = dy * [a > b] (half on ties), db = dy * [b > a]").saves_inputs().elementwise());
+const OpInfo& op_minimum = register_op(OpDef("minimum").backward(minimum_backward).rule("da = dy * [a < b] (half on ties), db = dy * [b < a]").saves_inputs().elementwise());
+const OpInfo& op_neg = register_op(OpDef("neg").backward(neg_backward).rule("dx = -dy").smooth().elementwise());
+const OpInfo& op_exp = register_op(OpDef("exp").backward(exp_backward).rule("dx = dy * exp(x) = dy * y").smooth().elementwise());
+const OpInfo& op_log = register_op(OpDef("log").backward(log_backward).rule("dx = dy / x").saves_inputs().smooth().elementwise());
+const OpInfo& op_sqrt = register_op(OpDef("sqrt").backward(sqrt_backward).rule("dx = dy / (2 * sqrt(x)) = dy * 0.5 / y").smooth().elementwise());
+const OpInfo& op_abs = register_op(OpDef("abs").backward(abs_backward).rule("dx = dy * sign(x)").saves_inputs().elementwise());
+const OpInfo& op_sin = register_op(OpDef("sin").backward(sin_backward).rule("dx = dy * cos(x)").saves_inputs().smooth().elementwise());
+const OpInfo& op_cos = register_op(OpDef("cos").backward(cos_backward).rule("dx = -dy * sin(x)").saves_inputs().smooth().elementwise());
+const OpInfo& op_tanh = register_op(OpDef("tanh").backward(tanh_backward_rule).rule("dx = dy * (1 - y^2)").smooth().elementwise());
+const OpInfo& op_sigmoid = register_op(OpDef("sigmoid").backward(sigmoid_backward_rule).rule("dx = dy * y * (1 - y)").smooth().elementwise());
+const OpInfo& op_relu = register_op(OpDef("relu").backward(relu_backward).rule("dx = dy * [x > 0]").saves_inputs().elementwise());
+const OpInfo& op_leaky_relu = register_op(OpDef("leaky_relu").backward(leaky_relu_backward).rule("dx = dy * (x > 0 ? 1 : slope)").saves_inputs().elementwise());
+const OpInfo& op_softplus = register_op(OpDef("softplus").backward(softplus_backward).rule("dx = dy * sigmoid(x)").saves_inputs().smooth().elementwise());
+const OpInfo& op_clamp = register_op(OpDef("clamp").backward(clamp_backward).rule("dx = dy * [lo <= x <= hi]").saves_inputs().elementwise());
+const OpInfo& op_pow = register_op(OpDef("pow").backward(pow_backward).rule("dx = dy * p * x^(p-1)").saves_inputs().smooth().elementwise());
+const OpInfo& op_step = register_op(OpDef("step").backward(step_backward).rule("dx = 0 (step is flat almost everywhere)").elementwise());
+const OpInfo& op_add_scalar = register_op(OpDef("add_scalar").backward(add_scalar_backward).rule("dx = dy").smooth().elementwise());
+const OpInfo& op_rsub_scalar = register_op(OpDef("rsub_scalar").backward(rsub_scalar_backward).rule("dx = -dy").smooth().elementwise());
+const OpInfo& op_mul_scalar = register_op(OpDef("mul_scalar").backward(mul_scalar_backward).rule("dx = dy * c").smooth().elementwise());
+const OpInfo& op_div_scalar = register_op(OpDef("div_scalar").backward(div_scalar_backward).rule("dx = dy / c").smooth().elementwise());
+const OpInfo& op_rdiv_scalar = register_op(OpDef("rdiv_scalar").backward(rdiv_scalar_backward).rule("dx = -dy * c / x^2 = -dy * y / x").saves_inputs().smooth().elementwise());
+const OpInfo& op_sigmoid_backward = register_op(OpDef("sigmoid_backward").backward(sigmoid_backward_backward).rule("dg = dz * y * (1 - y), dy = dz * g * (1 - 2y)").saves_inputs().smooth().elementwise());
+const OpInfo& op_tanh_backward = register_op(OpDef("tanh_backward").backward(tanh_backward_backward).rule("dg = dz * (1 - y^2), dy = -2 * dz * g * y").saves_inputs().smooth().elementwise());
 
 }  // namespace ops
 

@@ -30,9 +30,9 @@ void transpose_backward(const Node& n, const Tensor& g, Tensor* gi) {
 
 }  // namespace
 
-extern const OpInfo op_matmul{"matmul", matmul_backward, "dA = dY B^T, dB = A^T dY", true, false, true};
-extern const OpInfo op_linear{"linear", linear_backward, "dx = dy W, dW = dy^T x, db = sum_rows(dy)", true, false, true};
-extern const OpInfo op_transpose{"transpose", transpose_backward, "dx = transpose(dy)", false, false, true};
+const OpInfo& op_matmul = register_op(OpDef("matmul").backward(matmul_backward).rule("dA = dY B^T, dB = A^T dY").saves_inputs().smooth());
+const OpInfo& op_linear = register_op(OpDef("linear").backward(linear_backward).rule("dx = dy W, dW = dy^T x, db = sum_rows(dy)").saves_inputs().smooth());
+const OpInfo& op_transpose = register_op(OpDef("transpose").backward(transpose_backward).rule("dx = transpose(dy)").smooth());
 
 }  // namespace ops
 

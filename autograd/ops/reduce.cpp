@@ -79,10 +79,10 @@ void log_softmax_backward(const Node& n, const Tensor& g, Tensor* gi) {
 
 }  // namespace
 
-extern const OpInfo op_log_softmax{"log_softmax", log_softmax_backward, "dx = dy - exp(y) * sum(dy)", false, true, true};
-extern const OpInfo op_sum{"sum", sum_backward, "dx = dy (copied to every summed element)", false, false, true};
-extern const OpInfo op_max{"max", max_backward, "dx = dy at the maximum, 0 elsewhere", false, false, false};
-extern const OpInfo op_min{"min", max_backward, "dx = dy at the minimum, 0 elsewhere", false, false, false};
+const OpInfo& op_log_softmax = register_op(OpDef("log_softmax").backward(log_softmax_backward).rule("dx = dy - exp(y) * sum(dy)").smooth());
+const OpInfo& op_sum = register_op(OpDef("sum").backward(sum_backward).rule("dx = dy (copied to every summed element)").smooth());
+const OpInfo& op_max = register_op(OpDef("max").backward(max_backward).rule("dx = dy at the maximum, 0 elsewhere"));
+const OpInfo& op_min = register_op(OpDef("min").backward(max_backward).rule("dx = dy at the minimum, 0 elsewhere"));
 
 }  // namespace ops
 

@@ -81,17 +81,17 @@ void check_gather(const char* op, const Shape& data, std::size_t axis, const Ten
 
 }  // namespace
 
-extern const OpInfo op_reshape{"reshape", reshape_backward, "dx = reshape(dy, shape of x)", false, false, true};
-extern const OpInfo op_broadcast_to{"broadcast_to", broadcast_backward, "dx = dy summed over the broadcast axes", false, false, true};
-extern const OpInfo op_slice{"slice", slice_backward, "dx = dy placed back at the slice, 0 elsewhere", false, false, true};
-extern const OpInfo op_pad_slice{"pad_slice", pad_slice_backward, "dx = dy at the placed slice", false, false, true};
-extern const OpInfo op_index_select{"index_select", index_select_backward, "dx = dy added back at the chosen indices", false, false, true};
-extern const OpInfo op_index_add{"index_add", index_add_backward, "dx = dy at the indices", false, false, true};
-extern const OpInfo op_gather{"gather", gather_backward, "dx = dy scattered (added) back to the gathered positions", false, false, true};
-extern const OpInfo op_scatter_add{"scatter_add", scatter_add_backward, "dx = dy gathered from the scattered positions", false, false, true};
-extern const OpInfo op_concat{"concat", concat_backward, "dx_i = the slice of dy that x_i filled", false, false, true};
-extern const OpInfo op_clone{"clone", clone_backward, "dx = dy", false, false, true};
-extern const OpInfo op_to{"to", to_backward, "dx = dy converted to x's dtype", false, false, true};
+const OpInfo& op_reshape = register_op(OpDef("reshape").backward(reshape_backward).rule("dx = reshape(dy, shape of x)").smooth());
+const OpInfo& op_broadcast_to = register_op(OpDef("broadcast_to").backward(broadcast_backward).rule("dx = dy summed over the broadcast axes").smooth());
+const OpInfo& op_slice = register_op(OpDef("slice").backward(slice_backward).rule("dx = dy placed back at the slice, 0 elsewhere").smooth());
+const OpInfo& op_pad_slice = register_op(OpDef("pad_slice").backward(pad_slice_backward).rule("dx = dy at the placed slice").smooth());
+const OpInfo& op_index_select = register_op(OpDef("index_select").backward(index_select_backward).rule("dx = dy added back at the chosen indices").smooth());
+const OpInfo& op_index_add = register_op(OpDef("index_add").backward(index_add_backward).rule("dx = dy at the indices").smooth());
+const OpInfo& op_gather = register_op(OpDef("gather").backward(gather_backward).rule("dx = dy scattered (added) back to the gathered positions").smooth());
+const OpInfo& op_scatter_add = register_op(OpDef("scatter_add").backward(scatter_add_backward).rule("dx = dy gathered from the scattered positions").smooth());
+const OpInfo& op_concat = register_op(OpDef("concat").backward(concat_backward).rule("dx_i = the slice of dy that x_i filled").smooth());
+const OpInfo& op_clone = register_op(OpDef("clone").backward(clone_backward).rule("dx = dy").smooth());
+const OpInfo& op_to = register_op(OpDef("to").backward(to_backward).rule("dx = dy converted to x's dtype").smooth());
 
 }  // namespace ops
 
