@@ -111,7 +111,8 @@ struct EnableGrad {  // f needs its graph in every pass (it may call ag::grad it
 
 }  // namespace
 
-GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
+GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions o) {
   EnableGrad enable_grad;
   GradcheckResult result;
   result.what = "gradcheck";
@@ -168,7 +169,8 @@ GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, Gr
   return result;
 }
 
-GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
+GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                              GradcheckOptions o) {
   EnableGrad enable_grad;
   Prepared p = prepare(inputs, "gradgradcheck");
   std::vector<std::size_t> checked = p.checked;

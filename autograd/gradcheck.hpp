@@ -51,8 +51,10 @@ using CheckFunction = std::function<Tensor(const std::vector<Tensor>&)>;
 // with grad mode on for the numeric differences too, so f may itself call ag::grad (a gradient
 // penalty) or ag::Function. compare_gradients follows the same rule: a hand-derived gradient
 // given for an input that is not checked is reported as a warning, not compared.
-GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
-GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
+GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions = {});
+GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                              GradcheckOptions = {});
 // Autograd's gradient of f (summed over its outputs) against gradients derived by hand.
 GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& inputs,
                                   const std::vector<Tensor>& hand_derived, GradcheckOptions = {});

@@ -82,7 +82,8 @@ struct SinCos : ag::Function<SinCos> {
   }
   static std::vector<Tensor> backward(AutogradContext* ctx, std::vector<Tensor> grads) {
     last_grads.clear();
-    for (const Tensor& g : grads) last_grads.push_back(g.defined() ? g.to_vector() : std::vector<double>{});
+    for (const Tensor& g : grads)
+      last_grads.push_back(g.defined() ? g.to_vector() : std::vector<double>{});
     Tensor x = ctx->get_saved_variables()[0];
     return {grads[0] * ag::cos(x) - grads[1] * ag::sin(x)};
   }
@@ -281,7 +282,8 @@ TEST_CASE("function: anomaly mode names the custom function", "[function]") {
   CHECK_THAT(error_of([&] { NanBackward::apply(x).sum().backward(); }),
              Contains("backward of 'NanBackward'") && Contains("NaN or Inf"));
   Tensor big = leaf({1000, 2}, {2});
-  CHECK_THAT(error_of([&] { MyExp::apply(big); }), Contains("forward of custom function 'my_exp'") && Contains("NaN or Inf"));
+  CHECK_THAT(error_of([&] { MyExp::apply(big); }),
+             Contains("forward of custom function 'my_exp'") && Contains("NaN or Inf"));
 }
 
 TEST_CASE("function: graph dumps and traces show its name and 'custom backward'", "[function]") {
