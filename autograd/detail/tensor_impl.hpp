@@ -120,7 +120,9 @@ struct TensorImpl {
 };
 
 // Helpers for op implementations.
-Tensor make_tensor(Shape shape, Dtype dtype);  // uninitialised, contiguous
+// Uninitialised, contiguous. The size is checked (checked.hpp); a shape too big, or memory
+// running out, throws ag::Error naming `op` and the shape.
+Tensor make_tensor(Shape shape, Dtype dtype, const char* op = nullptr);
 Tensor alias(const Tensor& t, Shape shape);    // shares storage and version; no grad_fn
 
 std::string describe(const Tensor& t);  // "'x' {3, 4} float32" or "{3, 4} float32"
