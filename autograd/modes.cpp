@@ -26,12 +26,6 @@ KeepGradsForDumpsGuard::KeepGradsForDumpsGuard(bool on) : previous_(t_keep_grads
 KeepGradsForDumpsGuard::~KeepGradsForDumpsGuard() { t_keep_grads = previous_; }
 bool keep_grads_for_dumps() { return t_keep_grads; }
 
-KeepGradsForDumpsGuard::KeepGradsForDumpsGuard(bool on) : previous_(t_keep_grads) {
-  t_keep_grads = on;
-}
-KeepGradsForDumpsGuard::~KeepGradsForDumpsGuard() { t_keep_grads = previous_; }
-bool keep_grads_for_dumps() { return t_keep_grads; }
-
 bool in_backward() { return t_in_backward; }
 void set_in_backward(bool on) { t_in_backward = on; }
 

@@ -389,10 +389,11 @@ template <class T, std::enable_if_t<std::is_same_v<T, float> || std::is_same_v<T
                                     int>>
 Tensor tensor(const std::vector<T>& values, Shape shape) {
   Dtype dtype = std::is_same_v<T, float> ? float32 : int64;
-  if (numel_of(shape) != values.size())
+  const std::size_t n = checked_numel("tensor", shape);
+  if (n != values.size())
     fail("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
-         shape_str(shape) + " (" + std::to_string(numel_of(shape)) + " elements)");
-  Tensor t = make_tensor(std::move(shape), dtype);
+         shape_str(shape) + " (" + std::to_string(n) + " elements)");
+  Tensor t = make_tensor(std::move(shape), dtype, "tensor");
   if (!values.empty()) std::memcpy(t.impl()->data(), values.data(), values.size() * sizeof(T));
   return t;
 }
