@@ -12,7 +12,6 @@
 
 #include <autograd/detail/impl.hpp>
 #include <autograd/engine.hpp>
-#include <autograd/graph.hpp>
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/ops.hpp>
 

@@ -75,6 +75,8 @@ Tensor squeeze(const Tensor& x, std::ptrdiff_t axis);
 Tensor unsqueeze(const Tensor& x, std::ptrdiff_t axis);
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
 Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_t stop);
+// Element `index` along `axis` (negative from the end), that axis removed; differentiable.
+Tensor select(const Tensor& x, std::ptrdiff_t axis, std::int64_t index);
 Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const std::vector<std::size_t>& index);
 Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis);
 Tensor stack(const std::vector<Tensor>& xs, std::ptrdiff_t axis);

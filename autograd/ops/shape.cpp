@@ -216,13 +216,51 @@ const OpInfo& op_to = register_op(OpDef("to").backward(to_backward)
 
 using namespace ops;
 
-Tensor reshape(const Tensor& x, const Shape& shape) {
+// The shape with its one ag::infer dimension (if any) filled in from x's element count.
+static Shape inferred_shape(const Tensor& x, Shape shape) {
+  std::size_t at = shape.size(), known = 1;
+  for (std::size_t k = 0; k < shape.size(); ++k) {
+    if (shape[k] != infer) {
+      known *= shape[k];
+    } else if (at != shape.size()) {
+      fail("reshape: only one dimension can be ag::infer, got two in the new shape for " +
+           describe(x));
+    } else {
+      at = k;
+    }
+  }
+  if (at == shape.size()) return shape;
+  if (known == 0 || x.numel() % known != 0)
+    fail("reshape: cannot infer a dimension: " + describe(x) + " has " +
+         std::to_string(x.numel()) + " elements, not a multiple of the " + std::to_string(known) +
+         " given by the other dimensions");
+  shape[at] = x.numel() / known;
+  return shape;
+}
+
+Tensor reshape(const Tensor& x, const Shape& new_shape) {
   check_defined("reshape", x);
+  Shape shape = inferred_shape(x, new_shape);
   const std::size_t n = checked_numel("reshape", shape);
   if (n != x.numel())
     fail("reshape: cannot reshape " + describe(x) + " (" + std::to_string(x.numel()) +
          " elements) to " + shape_str(shape) + " (" + std::to_string(n) + " elements)");
   return alias_op(op_reshape, x, shape);
+}
+
+Tensor select(const Tensor& x, std::ptrdiff_t axis, std::int64_t index) {
+  check_defined("select", x);
+  std::size_t a = norm_axis("select", axis, x.dim(), x);
+  std::int64_t n = static_cast<std::int64_t>(x.shape()[a]);
+  std::int64_t i = index < 0 ? index + n : index;
+  if (i < 0 || i >= n)
+    fail("select: index " + std::to_string(index) + " is out of range for axis " +
+         std::to_string(axis) + " of " + describe(x) + " (valid: " + std::to_string(-n) + " to " +
+         std::to_string(n - 1) + ")");
+  Shape s = x.shape();
+  s.erase(s.begin() + static_cast<std::ptrdiff_t>(a));
+  auto u = static_cast<std::size_t>(i);
+  return reshape(slice(x, axis, u, u + 1), s);  // a composite: slice's backward pads with zeros
 }
 
 Tensor flatten(const Tensor& x) {
