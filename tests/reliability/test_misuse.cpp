@@ -554,3 +554,91 @@ TEST_CASE("misuse: zero-size tensors with huge other dimensions finish at once",
     return w.grad().shape() == Shape{big, 3, 0};
   }()));
 }
+
+namespace {
+struct UnaryCase {
+  const char* name;
+  Tensor (*f)(const Tensor&);
+  bool nan_to_nan;  // NaN in gives NaN out
+};
+const UnaryCase kUnary[] = {
+    {"neg", [](const Tensor& x) { return neg(x); }, true},
+    {"exp", [](const Tensor& x) { return exp(x); }, true},
+    {"log", [](const Tensor& x) { return log(x); }, true},
+    {"sqrt", [](const Tensor& x) { return sqrt(x); }, true},
+    {"abs", [](const Tensor& x) { return abs(x); }, true},
+    {"sin", [](const Tensor& x) { return sin(x); }, true},
+    {"cos", [](const Tensor& x) { return cos(x); }, true},
+    {"tanh", [](const Tensor& x) { return tanh(x); }, true},
+    {"sigmoid", [](const Tensor& x) { return sigmoid(x); }, true},
+    {"relu", [](const Tensor& x) { return relu(x); }, true},
+    {"leaky_relu", [](const Tensor& x) { return leaky_relu(x, 0.2); }, true},
+    {"softplus", [](const Tensor& x) { return softplus(x); }, true},
+    {"clamp", [](const Tensor& x) { return clamp(x, -0.5, 0.5); }, true},
+    {"pow", [](const Tensor& x) { return pow(x, 3); }, true},
+    {"step", [](const Tensor& x) { return step(x); }, true},
+    {"sign", [](const Tensor& x) { return sign(x); }, true},
+    {"add", [](const Tensor& x) { return x + 1.0; }, true},
+    {"mul", [](const Tensor& x) { return x * 2.0; }, true},
+};
+struct BinaryCase {
+  const char* name;
+  Tensor (*f)(const Tensor&, const Tensor&);
+};
+const BinaryCase kBinary[] = {
+    {"add", [](const Tensor& a, const Tensor& b) { return a + b; }},
+    {"sub", [](const Tensor& a, const Tensor& b) { return a - b; }},
+    {"mul", [](const Tensor& a, const Tensor& b) { return a * b; }},
+    {"div", [](const Tensor& a, const Tensor& b) { return a / b; }},
+    {"maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }},
+    {"minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }},
+};
+}  // namespace
+
+TEST_CASE("misuse: table sweep of every elementwise op over dtypes, empty shapes and NaN", "[misuse]") {
+  const Shape empties[] = {{0}, {2, 0}, {0, 3}, {3, 0, 2}};
+  for (const auto& op : kUnary)
+    for (Dtype d : {float32, float64}) {
+      const std::string tag = std::string(op.name) + " " + dtype_name(d);
+      for (const Shape& s : empties)
+        ::misuse::expect_value((tag + " of zeros" + shape_str(s)).c_str(), [&] { return op.f(zeros(s, d)); }, s, {});
+      // NaN through the scalar tail (3 elements) and the SIMD body (19 elements).
+      for (std::size_t n : {3u, 19u}) {
+        const Tensor x = full({n}, kNaN, d);
+        ::misuse::expect_value((tag + " of NaN x" + std::to_string(n)).c_str(), [&] { return op.f(x); },
+                               Shape{n}, std::vector<double>(n, kNaN));
+      }
+      ::misuse::expect_error((tag + " of int64").c_str(), [&] { op.f(ones({2}, int64)); }, {"int64"});
+      ::misuse::expect_error((tag + " of an undefined tensor").c_str(), [&] { op.f(Tensor()); }, {"undefined"});
+      AnomalyModeGuard anomaly;
+      ::misuse::expect_error((tag + " of NaN under anomaly mode").c_str(), [&] { op.f(full({2}, kNaN, d)); },
+                             {op.name, "NaN or Inf"});
+    }
+  const std::pair<Shape, Shape> broadcasts[] = {
+      {{0}, {1}}, {{0, 3}, {3}}, {{2, 0}, {2, 1}}, {{1, 0}, {4, 1}}, {{0, 1}, {1, 0}}};
+  for (const auto& op : kBinary)
+    for (Dtype d : {float32, float64}) {
+      const std::string tag = std::string(op.name) + " " + dtype_name(d);
+      for (const auto& [a, b] : broadcasts) {
+        Shape out = a.size() >= b.size() ? a : b;
+        if (a == Shape{1, 0}) out = {4, 0};
+        if (a == Shape{0, 1}) out = {0, 0};
+        ::misuse::expect_value((tag + " " + shape_str(a) + " with " + shape_str(b)).c_str(),
+                               [&] { return op.f(zeros(a, d), ones(b, d)); }, out, {});
+      }
+      ::misuse::expect_value((tag + " NaN on the left").c_str(),
+                             [&] { return op.f(full({19}, kNaN, d), ones({19}, d)); }, Shape{19},
+                             std::vector<double>(19, kNaN));
+      ::misuse::expect_value((tag + " NaN on the right").c_str(),
+                             [&] { return op.f(ones({19}, d), full({19}, kNaN, d)); }, Shape{19},
+                             std::vector<double>(19, kNaN));
+      ::misuse::expect_error((tag + " shapes that do not broadcast").c_str(),
+                             [&] { op.f(zeros({2, 3}, d), zeros({4}, d)); }, {op.name, "do not broadcast"});
+      ::misuse::expect_error((tag + " mixed with the other float dtype").c_str(),
+                             [&] { op.f(zeros({2}, d), zeros({2}, d == float32 ? float64 : float32)); },
+                             {op.name, "dtypes differ"});
+      ::misuse::expect_error((tag + " product of sizes past 2^63").c_str(),
+                             [&] { op.f(zeros({1ull << 40, 1, 0}, d), zeros({1, 1ull << 40, 0}, d)); },
+                             {op.name, "too many elements"});
+    }
+}
