@@ -426,7 +426,32 @@ TEST_CASE("misuse: optimizer hyperparameters", "[misuse]") {
   FAILS(([&] { optim::AdamWOptions o; o.weight_decay = kNaN; return optim::AdamW(params(), o); }()), "Adam", "weight_decay");
   FAILS(([&] { optim::AdamWOptions o; o.lr = kInf; return optim::AdamW(params(), o); }()), "learning rate");
 
+  using optim::RMSprop;
+  using optim::RMSpropOptions;
+  FAILS(RMSprop(params(), RMSpropOptions(kNaN)), "learning rate");
+  FAILS(RMSprop(params(), RMSpropOptions(0.01, kNaN)), "RMSprop", "alpha");
+  FAILS(RMSprop(params(), RMSpropOptions(0.01, 1.5)), "RMSprop", "alpha");
+  FAILS(RMSprop(params(), RMSpropOptions(0.01, 0.99, kNaN)), "RMSprop", "eps");
+  FAILS(RMSprop(params(), RMSpropOptions(0.01, 0.99, -1e-8)), "RMSprop", "eps");
+  FAILS(RMSprop(params(), RMSpropOptions(0.01, 0.99, 1e-8, kInf)), "RMSprop", "weight_decay");
+  FAILS(RMSprop(params(), RMSpropOptions(0.01, 0.99, 1e-8, 0, -0.9)), "RMSprop", "momentum");
+  FAILS(RMSprop(params(), RMSpropOptions(0.01, 0.99, 1e-8, 0, kNaN)), "RMSprop", "momentum");
+  using optim::Adagrad;
+  using optim::AdagradOptions;
+  FAILS(Adagrad(params(), AdagradOptions(-1)), "learning rate");
+  FAILS(Adagrad(params(), AdagradOptions(0.01, kNaN)), "Adagrad", "lr_decay");
+  FAILS(Adagrad(params(), AdagradOptions(0.01, -1)), "Adagrad", "lr_decay");
+  FAILS(Adagrad(params(), AdagradOptions(0.01, 0, kNaN)), "Adagrad", "weight_decay");
+  FAILS(Adagrad(params(), AdagradOptions(0.01, 0, 0, 0)), "Adagrad", "eps");
+  FAILS(Adagrad(params(), AdagradOptions(0.01, 0, 0, kInf)), "Adagrad", "eps");
+  FAILS(Adagrad(params(), AdagradOptions(0.01, 0, 0, 1e-10, kNaN)), "Adagrad", "initial_accumulator_value");
+
   SGD opt = sgd(base);
+  FAILS(optim::CosineAnnealingLR(opt, 0), "CosineAnnealingLR", "T_max");
+  FAILS(optim::ReduceLROnPlateau(opt, 1.5), "ReduceLROnPlateau", "factor");
+  FAILS(optim::ReduceLROnPlateau(opt, kNaN), "ReduceLROnPlateau", "factor");
+  FAILS(([&] { optim::ReduceLROnPlateau r(opt); r.step(kNaN); return 0; }()), "ReduceLROnPlateau", "NaN");
+  FAILS(([&] { optim::LambdaLR l(opt, [](std::size_t) { return kNaN; }); l.step(); return 0; }()), "LambdaLR");
   FAILS(optim::StepLR(opt, 0), "StepLR", "step_size");
   FAILS(optim::StepLR(opt, 1, kNaN), "StepLR", "gamma");
   FAILS(optim::StepLR(opt, 1, -0.5), "StepLR", "gamma");
