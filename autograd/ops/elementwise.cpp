@@ -408,7 +408,12 @@ Tensor ge(const Tensor& a, double b) { return mask1("ge", Unary::GeScalar, a, b)
 Tensor le(const Tensor& a, double b) { return mask1("le", Unary::LeScalar, a, b); }
 Tensor sign(const Tensor& x) {
   check_float("sign", x);
-  return unary_const(Unary::Sign, x);
+  Tensor out = unary_const(Unary::Sign, x);
+  // Never recorded (its derivative is zero), so anomaly mode checks its NaN here (inside a
+  // backward the engine reports the node instead, as for recorded ops).
+  if (is_anomaly_enabled() && !in_backward() && !kernels::all_finite(out))
+    fail("sign: produced NaN or Inf (anomaly mode) in its output " + describe(out) + " from " + describe(x));
+  return out;
 }
 
 }  // namespace ag
