@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +32,7 @@
 #include <autograd/detail/checked.hpp>
 #include <autograd/detail/io.hpp>
 #include <autograd/engine.hpp>
+#include <nn/detail/npz.hpp>
 
 namespace ag::nn {
 
@@ -294,53 +296,82 @@ std::map<std::string, NpyEntry> parse_npz(const std::string& buf, const std::str
   return entries;
 }
 
-}  // namespace
-
-void Module::save(const std::string& path) const {
-  const auto params = named_parameters();
-  io::write_file_atomically("Module::save", path, build_npz(params, path));
+Tensor tensor_from_entry(const std::string& buf, const NpyEntry& e) {
+  Tensor t = zeros(e.shape, e.dtype);
+  void* dst = nullptr;
+  switch (e.dtype) {
+    case Dtype::Float32: dst = t.data_ptr<float>(); break;
+    case Dtype::Float64: dst = t.data_ptr<double>(); break;
+    case Dtype::Int64: dst = t.data_ptr<std::int64_t>(); break;
+  }
+  if (e.data_size > 0) std::memcpy(dst, buf.data() + e.data_at, e.data_size);
+  return t;
 }
 
-void Module::load(const std::string& path) {
+}  // namespace
+
+namespace detail {
+
+void write_npz(const std::string& path,
+               const std::vector<std::pair<std::string, Tensor>>& entries) {
+  io::write_file_atomically("Module::save", path, build_npz(entries, path));
+}
+
+std::vector<std::pair<std::string, Tensor>> read_npz(const std::string& path) {
   const std::string buf = io::read_file("Module::load", path);
   std::vector<std::string> order;
   const auto entries = parse_npz(buf, path, order);
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& name : order) out.emplace_back(name, tensor_from_entry(buf, entries.at(name)));
+  return out;
+}
 
-  auto params = named_parameters();
-  for (const auto& [name, t] : params) {
-    const auto it = entries.find(name);
+}  // namespace detail
+
+namespace {
+
+// Parameters, then buffers: the entries of a module's file, in this order.
+std::vector<std::pair<std::string, Tensor>> state_of(const Module& m) {
+  auto state = m.named_parameters();
+  for (auto& b : m.named_buffers()) state.push_back(std::move(b));
+  return state;
+}
+
+}  // namespace
+
+void Module::save(const std::string& path) const { detail::write_npz(path, state_of(*this)); }
+
+void Module::load(const std::string& path) {
+  const auto entries = detail::read_npz(path);
+  auto state = state_of(*this);
+  const std::size_t num_params = named_parameters().size();
+  std::vector<const Tensor*> sources;  // the entry for state[i]
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    const auto& [name, t] = state[i];
+    const char* kind = i < num_params ? "parameter" : "buffer";
+    const auto it = std::find_if(entries.begin(), entries.end(),
+                                 [&](const auto& e) { return e.first == name; });
     if (it == entries.end())
-      throw Error("Module::load: " + path + " has no entry '" + name + ".npy' for parameter '" + name +
-                  "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " of " + type_name());
-    const NpyEntry& e = it->second;
-    if (e.shape != t.shape() || e.dtype != t.dtype())
-      throw Error("Module::load: " + path + " entry '" + name + ".npy' is " + shape_str(e.shape) + " " +
-                  dtype_name(e.dtype) + ", but parameter '" + name + "' is " + shape_str(t.shape()) + " " +
-                  dtype_name(t.dtype()));
+      throw Error("Module::load: " + path + " has no entry '" + name + ".npy' for " + kind + " '" +
+                  name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " of " +
+                  type_name());
+    const Tensor& e = it->second;
+    if (e.shape() != t.shape() || e.dtype() != t.dtype())
+      throw Error("Module::load: " + path + " entry '" + name + ".npy' is " + shape_str(e.shape()) +
+                  " " + dtype_name(e.dtype()) + ", but " + kind + " '" + name + "' is " +
+                  shape_str(t.shape()) + " " + dtype_name(t.dtype()));
+    sources.push_back(&e);
   }
-  if (entries.size() != params.size()) {
-    for (const auto& name : order) {
-      const NpyEntry& e = entries.at(name);
-      bool known = false;
-      for (const auto& p : params) known = known || p.first == name;
-      if (!known)
-        throw Error("Module::load: " + path + " entry '" + name + ".npy' " + shape_str(e.shape) +
-                    " matches no parameter of " + type_name());
-    }
+  for (const auto& [name, e] : entries) {
+    const bool known =
+        std::any_of(state.begin(), state.end(), [&](const auto& p) { return p.first == name; });
+    if (!known)
+      throw Error("Module::load: " + path + " entry '" + name + ".npy' " + shape_str(e.shape()) +
+                  " matches no parameter or buffer of " + type_name());
   }
-  // Everything checked: now copy.
+  // Everything checked: now copy (the dtypes match, so copy_ is a plain copy).
   NoGradGuard no_grad;
-  for (auto& [name, t] : params) {
-    const NpyEntry& e = entries.at(name);
-    void* dst = nullptr;
-    switch (t.dtype()) {
-      case Dtype::Float32: dst = t.data_ptr<float>(); break;
-      case Dtype::Float64: dst = t.data_ptr<double>(); break;
-      case Dtype::Int64: dst = t.data_ptr<std::int64_t>(); break;
-    }
-    if (e.data_size > 0) std::memcpy(dst, buf.data() + e.data_at, e.data_size);
-    t.bump_version();
-  }
+  for (std::size_t i = 0; i < state.size(); ++i) state[i].second.copy_(*sources[i]);
 }
 
 }  // namespace ag::nn
