@@ -318,8 +318,10 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
   if (!module_) throw Error("DistributedDataParallel: the module is null");
   if (!is_initialized()) init();
   std::vector<std::pair<std::string, Tensor>> params = module_->named_parameters();
-  detail::check_same_parameters(params, options);
-  detail::broadcast_parameters(params);
+  const std::vector<std::pair<std::string, Tensor>> buffers = module_->named_buffers();
+  detail::check_same_model(params, buffers, options);
+  detail::broadcast_from_rank0(params);
+  detail::broadcast_from_rank0(buffers);  // running statistics start equal (then stay per rank)
   reducer_ = std::make_unique<Reducer>(std::move(params), options);
 }
 

@@ -252,11 +252,33 @@ TEST_CASE("DDP: different models on different ranks are an error on every rank")
     return;
   }
   CHECK_THROWS_WITH(dist::DistributedDataParallel(model),
-                    Catch::Contains("parameter 0 is '0.weight' {8, 5} float32 on rank 0 but "
-                                    "'0.weight' {9, 5} float32 on rank " + std::to_string(w - 1)));
+                    Catch::Contains("rank 0 has parameter '0.weight' {8, 5} float32 where rank " +
+                                    std::to_string(w - 1) + " has parameter '0.weight' {9, 5} float32"));
   // Options must agree too (they decide the buckets).
   auto same = ag::nn::mlp({5, 8, 3}, "tanh");
   CHECK_THROWS_WITH(dist::DistributedDataParallel(
                         same, dist::DDPOptions().set_bucket_bytes(1000 + dist::rank())),
-                    Catch::Contains("the options"));
+                    Catch::Contains("rank 0 has options: bucket_bytes 1000"));
+}
+
+TEST_CASE("DDP: construction copies rank 0's buffers and checks them across ranks") {
+  ag::manual_seed(4);
+  auto bn = std::make_shared<ag::nn::BatchNorm1d>(3);
+  auto model = std::make_shared<ag::nn::Sequential>(std::make_shared<ag::nn::Linear>(2, 3), bn);
+  {
+    ag::NoGradGuard no_grad;
+    bn->running_mean.fill_(1.0 + dist::rank());
+    bn->num_batches_tracked.fill_(5.0 + dist::rank());
+  }
+  dist::DistributedDataParallel ddp(model);
+  CHECK(bn->running_mean.to_vector() == std::vector<double>(3, 1.0));
+  CHECK(bn->num_batches_tracked.item() == 5.0);
+  CHECK(same_on_every_rank({bn->running_var, bn->running_mean}));
+  if (dist::world_size() == 1) return;
+  auto other = std::make_shared<ag::nn::Sequential>(
+      std::make_shared<ag::nn::Linear>(2, 3),
+      std::make_shared<ag::nn::BatchNorm1d>(3, 1e-5, 0.1, true, dist::rank() == 0));
+  CHECK_THROWS_WITH(dist::DistributedDataParallel(other),
+                    Catch::Contains("rank 0 has buffer '1.running_mean' {3} float32 where rank 1 "
+                                    "has nothing more"));
 }
