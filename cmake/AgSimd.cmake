@@ -60,7 +60,7 @@ function(ag_simd_kernels)
     target_link_libraries(${lib} PRIVATE xtensor xtensor-blas xsimd TBB::tbb BLAS::BLAS)
     target_compile_definitions(${lib} PRIVATE AG_SIMD_NS=isa_${isa} XTENSOR_USE_XSIMD)
     target_compile_options(${lib} PRIVATE ${AG_SIMD_FLAGS_${isa}} ${AG_SIMD_LOCAL_FLAGS}
-                                          ${AG_WARNING_FLAGS})
+                                          ${AG_LIBRARY_FLAGS})
     set_target_properties(${lib} PROPERTIES POSITION_INDEPENDENT_CODE ON
                                             CXX_VISIBILITY_PRESET hidden)
     string(LENGTH "isa_${isa}" len)
