@@ -1,0 +1,15 @@
+# Cross-compiling for arm64 on Debian with g++-aarch64-linux-gnu and arm64 multiarch packages
+# (libopenblas-dev:arm64, libtbb-dev:arm64, zlib1g-dev:arm64; the header-only xtensor, xsimd and
+# Catch2 packages serve both architectures). Tests run under qemu-user. Used by
+# scripts/test-arm64.sh.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
+# Libraries and CMake packages from the arm64 multiarch directories only; headers from anywhere.
+set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu)
+set(CMAKE_PREFIX_PATH /usr/lib/aarch64-linux-gnu/cmake)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+find_program(AG_QEMU_AARCH64 qemu-aarch64 REQUIRED)
+set(CMAKE_CROSSCOMPILING_EMULATOR ${AG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
