@@ -13,3 +13,9 @@ set(CMAKE_PREFIX_PATH /usr/lib/aarch64-linux-gnu/cmake)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 find_program(AG_QEMU_AARCH64 qemu-aarch64 REQUIRED)
 set(CMAKE_CROSSCOMPILING_EMULATOR ${AG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+# Header-only packages whose Debian CMake configs sit in the build machine's multiarch folder
+# (they name include directories only, the same for every architecture).
+set(xsimd_DIR /usr/lib/x86_64-linux-gnu/cmake/xsimd CACHE PATH "xsimd's CMake config")
+set(xtensor_DIR /usr/lib/x86_64-linux-gnu/cmake/xtensor CACHE PATH "xtensor's CMake config")
+set(xtensor-blas_DIR /usr/lib/x86_64-linux-gnu/cmake/xtensor-blas CACHE PATH
+    "xtensor-blas's CMake config")
