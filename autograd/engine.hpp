@@ -9,16 +9,18 @@
 AG_API_BEGIN
 namespace ag {
 
-// Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into .grad().
-// An input that no output depends on throws, unless allow_unused (then its entry is undefined).
+/// Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into .grad().
+/// An input that no output depends on throws, unless allow_unused (then its entry is undefined).
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
                          bool create_graph = false, bool allow_unused = false);
 
-bool is_grad_enabled();
-void set_grad_enabled(bool on);
+bool is_grad_enabled();  ///< false while a NoGradGuard is alive on this thread
+void set_grad_enabled(bool on);  ///< turns graph recording on or off for this thread
 
-class NoGradGuard {  // while alive, ops record no graph
+/// While alive, ops record no graph
+
+class NoGradGuard {
  public:
   NoGradGuard();
   ~NoGradGuard();
@@ -29,9 +31,11 @@ class NoGradGuard {  // while alive, ops record no graph
   bool previous_;
 };
 
-class AnomalyModeGuard {  // while alive, a NaN or Inf from any op, forward or backward, throws
+/// While alive, a NaN or Inf from any op, forward or backward, throws
+
+class AnomalyModeGuard {
  public:
-  explicit AnomalyModeGuard(bool on = true);
+  explicit AnomalyModeGuard(bool on = true);  ///< on = false turns anomaly mode off inside
   ~AnomalyModeGuard();
   AnomalyModeGuard(const AnomalyModeGuard&) = delete;
   AnomalyModeGuard& operator=(const AnomalyModeGuard&) = delete;
@@ -39,12 +43,12 @@ class AnomalyModeGuard {  // while alive, a NaN or Inf from any op, forward or b
  private:
   bool previous_;
 };
-bool is_anomaly_enabled();
+bool is_anomaly_enabled();  ///< true while an AnomalyModeGuard is alive
 
-// Names the module whose forward is running, for the clusters of graph dumps (nn::Module sets it).
+/// Names the module whose forward is running, for the clusters of graph dumps (nn::Module sets it).
 class ScopeGuard {
  public:
-  explicit ScopeGuard(std::string scope);  // appended to the enclosing scope with '.'
+  explicit ScopeGuard(std::string scope);  ///< appended to the enclosing scope with '.'
   ~ScopeGuard();
   ScopeGuard(const ScopeGuard&) = delete;
   ScopeGuard& operator=(const ScopeGuard&) = delete;

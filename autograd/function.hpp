@@ -47,8 +47,8 @@
 AG_API_BEGIN
 namespace ag {
 
-// A plain value kept for backward in AutogradContext::saved_data: double, int64, bool, string,
-// Shape or a vector of doubles. Reading it as another type throws ag::Error.
+/// A plain value kept for backward in AutogradContext::saved_data: double, int64, bool, string,
+/// Shape or a vector of doubles. Reading it as another type throws ag::Error.
 class SavedValue {
  public:
   SavedValue() = default;
@@ -63,13 +63,13 @@ class SavedValue {
   SavedValue(std::vector<double> v) : v_(std::move(v)) {}
 
   bool defined() const { return v_.index() != 0; }
-  double to_double() const;  // also reads an int64
+  double to_double() const;  ///< also reads an int64
   std::int64_t to_int() const;
   bool to_bool() const;
   const std::string& to_string() const;
   const Shape& to_shape() const;
   const std::vector<double>& to_doubles() const;
-  // LibTorch's IValue spellings.
+  /// LibTorch's IValue spellings.
   double toDouble() const { return to_double(); }
   std::int64_t toInt() const { return to_int(); }
   bool toBool() const { return to_bool(); }
@@ -83,33 +83,33 @@ class SavedValue {
 class AutogradContext;
 using CustomBackwardFn = std::vector<Tensor> (*)(AutogradContext*, std::vector<Tensor>);
 namespace detail {
-struct CustomAccess;  // autograd/function.cpp: apply's second half and the node's backward
+struct CustomAccess;  ///< autograd/function.cpp: apply's second half and the node's backward
 }
 
 class AutogradContext {
  public:
-  // Tensors backward needs. Each is checked against its version counter when read back, so an
-  // in-place change after the forward throws, with the message built-in ops give.
+  /// Tensors backward needs. Each is checked against its version counter when read back, so an
+  /// in-place change after the forward throws, with the message built-in ops give.
   void save_for_backward(std::vector<Tensor> tensors);
   std::vector<Tensor> get_saved_variables() const;
   std::map<std::string, SavedValue> saved_data;
-  // These outputs get no gradient (and do not require grad); int64 outputs never do.
+  /// These outputs get no gradient (and do not require grad); int64 outputs never do.
   void mark_non_differentiable(const std::vector<Tensor>& outputs);
-  // Whether forward argument i is a Tensor that requires grad (with grad mode on).
+  /// Whether forward argument i is a Tensor that requires grad (with grad mode on).
   bool needs_input_grad(std::size_t i) const;
   const std::string& name() const { return name_; }
 
  private:
   friend struct detail::CustomAccess;
   struct Saved {
-    Tensor value;                  // detached alias when it is a differentiable output
+    Tensor value;                  ///< detached alias when it is a differentiable output
     std::uint64_t version = 0;
-    std::weak_ptr<TensorImpl> live;  // the recorded output it stands for, if any
+    std::weak_ptr<TensorImpl> live;  ///< the recorded output it stands for, if any
   };
   struct Output {
     Shape shape;
     Dtype dtype = float32;
-    std::size_t offset = 0;  // in the packed tensor, when there are several
+    std::size_t offset = 0;  ///< in the packed tensor, when there are several
     bool differentiable = false;
   };
   std::string name_;

@@ -20,14 +20,14 @@ struct Node;
 class Tensor;
 using Shape = std::vector<std::size_t>;
 
-// Fills grad_in[i] with dL/d(input i) given dL/d(output). Written with ag ops, so that a
-// backward run with create_graph records it and gradients of gradients come for free.
+/// Fills grad_in[i] with dL/d(input i) given dL/d(output). Written with ag ops, so that a
+/// backward run with create_graph records it and gradients of gradients come for free.
 using BackwardFn = void (*)(const Node& node, const Tensor& grad_out, Tensor* grad_in);
 
-// A gradcheck case, stored with the op it checks: input shapes with the domain their random
-// values are drawn from, and the function of those inputs to check. Shorthands for writing them
-// (A, P, U, binary_cases, unary_cases) are in autograd/ops/cases.hpp.
-enum class Domain { Any, Positive, Unit };  // normal; in [0.5, 1.5); in (0.05, 0.95)
+/// A gradcheck case, stored with the op it checks: input shapes with the domain their random
+/// values are drawn from, and the function of those inputs to check. Shorthands for writing them
+/// (A, P, U, binary_cases, unary_cases) are in autograd/ops/cases.hpp.
+enum class Domain { Any, Positive, Unit };  ///< normal; in [0.5, 1.5); in (0.05, 0.95)
 struct CaseInput {
   Shape shape;
   Domain domain = Domain::Any;
@@ -36,11 +36,11 @@ struct OpCase {
   std::string what;
   std::vector<CaseInput> inputs;
   std::function<Tensor(const std::vector<Tensor>&)> f;
-  double eps = 1e-6, atol = 1e-5, rtol = 1e-3;  // gradcheck's tolerances for this case
+  double eps = 1e-6, atol = 1e-5, rtol = 1e-3;  ///< gradcheck's tolerances for this case
 };
 using CasesFn = std::vector<OpCase> (*)();
 
-// A node's attributes as text, for graph dumps and traces: {{"p", "3"}, {"axis", "1"}}.
+/// A node's attributes as text, for graph dumps and traces: {{"p", "3"}, {"axis", "1"}}.
 using AttrList = std::vector<std::pair<std::string, std::string>>;
 using AttrsFn = AttrList (*)(const Node& node);
 
@@ -48,27 +48,27 @@ class OpInfo {
  public:
   const char* name = nullptr;
   BackwardFn backward = nullptr;
-  // The local derivative, one formula per input, in placeholders the teaching tools fill with
-  // the tensors' own names: {0}, {1}, ... the inputs; {y} the output; dy the incoming gradient;
-  // {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}. An op taking any
-  // number of inputs (concat) gives one formula for all of them, with {i} for the input.
+  /// The local derivative, one formula per input, in placeholders the teaching tools fill with
+  /// the tensors' own names: {0}, {1}, ... the inputs; {y} the output; dy the incoming gradient;
+  /// {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}. An op taking any
+  /// number of inputs (concat) gives one formula for all of them, with {i} for the input.
   std::vector<std::string> grads;
-  const char* rule = "";        // the same rule in words, for tooltips and the trace's headline
-  bool saves_inputs = false;    // backward reads the inputs' values (guarded by version counters)
-  bool smooth = false;          // twice differentiable where tests sample: gets gradgradcheck
-  bool elementwise = false;     // dx = dy * f'(...) element by element: traces multiply it out
-  CasesFn cases = nullptr;      // gradcheck cases (tests/autograd/test_registry.cpp runs them)
-  AttrsFn attributes = nullptr; // named attributes for dumps; nullptr: none
-  const void* attrs_tag = nullptr;  // the attribute struct's type (Node::attrs checks it)
+  const char* rule = "";        ///< the same rule in words, for tooltips and the trace's headline
+  bool saves_inputs = false;    ///< backward reads the inputs' values (guarded by version counters)
+  bool smooth = false;          ///< twice differentiable where tests sample: gets gradgradcheck
+  bool elementwise = false;     ///< dx = dy * f'(...) element by element: traces multiply it out
+  CasesFn cases = nullptr;      ///< gradcheck cases (tests/autograd/test_registry.cpp runs them)
+  AttrsFn attributes = nullptr; ///< named attributes for dumps; nullptr: none
+  const void* attrs_tag = nullptr;  ///< the attribute struct's type (Node::attrs checks it)
 
  private:
-  OpInfo() {}  // user-provided, so OpInfo is no aggregate: only OpDef makes one
+  OpInfo() {}  ///< user-provided, so OpInfo is no aggregate: only OpDef makes one
   friend class OpDef;
 };
 
-// Builder for an entry. Chain the parts, then pass it to register_op:
-//   const OpInfo& op_mul = register_op(OpDef("mul").backward(mul_backward)
-//       .grads({"dy * {1}", "dy * {0}"}).saves_inputs().smooth().elementwise().cases(...));
+/// Builder for an entry. Chain the parts, then pass it to register_op:
+///   const OpInfo& op_mul = register_op(OpDef("mul").backward(mul_backward)
+///       .grads({"dy * {1}", "dy * {0}"}).saves_inputs().smooth().elementwise().cases(...));
 class OpDef {
  public:
   explicit OpDef(const char* name) { info_.name = name; }
@@ -80,7 +80,7 @@ class OpDef {
   OpDef& elementwise() { info_.elementwise = true; return *this; }
   OpDef& cases(CasesFn f) { info_.cases = f; return *this; }
   OpDef& attributes(AttrsFn f) { info_.attributes = f; return *this; }
-  template <class Attrs> OpDef& attrs();  // declares the attribute struct (detail/impl.hpp)
+  template <class Attrs> OpDef& attrs();  ///< declares the attribute struct (detail/impl.hpp)
   const OpInfo& info() const { return info_; }
   OpInfo& info() { return info_; }
 
@@ -88,17 +88,17 @@ class OpDef {
   OpInfo info_;
 };
 
-// Stores the entry for the life of the program and returns it. Called once per op, during
-// static initialisation of the op's file; a second entry with the same name throws.
+/// Stores the entry for the life of the program and returns it. Called once per op, during
+/// static initialisation of the op's file; a second entry with the same name throws.
 const OpInfo& register_op(OpDef def);
 
-// The same storage for the ops of ag::Function subclasses, one per function name: they record
-// like built-in ops but are not listed in op_registry(), whose entries the tests gradcheck.
-// Registering a name again returns the existing entry.
+/// The same storage for the ops of ag::Function subclasses, one per function name: they record
+/// like built-in ops but are not listed in op_registry(), whose entries the tests gradcheck.
+/// Registering a name again returns the existing entry.
 const OpInfo& register_custom_op(OpDef def);
 
-// Every registered op, in registration order. A program linked against the static library holds
-// the entries of the op files it links (the tests link all of them: WHOLE_ARCHIVE).
+/// Every registered op, in registration order. A program linked against the static library holds
+/// the entries of the op files it links (the tests link all of them: WHOLE_ARCHIVE).
 const std::vector<const OpInfo*>& op_registry();
 
 }  // namespace ag

@@ -18,107 +18,113 @@
 AG_API_BEGIN
 namespace ag {
 
+/// Element type of a tensor.
 enum class Dtype : std::uint8_t { Float32, Float64, Int64 };
-inline constexpr Dtype float32 = Dtype::Float32;
-inline constexpr Dtype float64 = Dtype::Float64;
-inline constexpr Dtype int64 = Dtype::Int64;
+inline constexpr Dtype float32 = Dtype::Float32;  ///< 32-bit float, the default
+inline constexpr Dtype float64 = Dtype::Float64;  ///< 64-bit float (what gradcheck uses)
+inline constexpr Dtype int64 = Dtype::Int64;  ///< 64-bit integer: labels and indices
 
 using Shape = std::vector<std::size_t>;
-using Axes = std::vector<std::ptrdiff_t>;  // negative axes count from the end
+using Axes = std::vector<std::ptrdiff_t>;  ///< negative axes count from the end
 
-// reshape(x, {ag::infer, 2}): the one dimension given as infer is computed from the others. (A
-// reshape overload taking int64 -1 would make every braced call such as reshape(x, {n, 1})
-// ambiguous.)
+/// reshape(x, {ag::infer, 2}): the one dimension given as infer is computed from the others. (A
+/// reshape overload taking int64 -1 would make every braced call such as reshape(x, {n, 1})
+/// ambiguous.)
 inline constexpr std::size_t infer = std::size_t(-1);
 
-// Every bad input ends here: the message names the op, the shapes, dtypes and tensor names.
+/// Every bad input ends here: the message names the op, the shapes, dtypes and tensor names.
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-const char* dtype_name(Dtype);
-std::size_t dtype_size(Dtype);
-bool is_floating(Dtype);
-std::string shape_str(const Shape&);  // "{3, 4}"
+const char* dtype_name(Dtype);  ///< "float32", "float64" or "int64"
+std::size_t dtype_size(Dtype);  ///< bytes per element
+bool is_floating(Dtype);  ///< float32 or float64
+std::string shape_str(const Shape&);  ///< "{3, 4}"
 
-struct TensorImpl;  // internal to the library (autograd/detail/impl.hpp is not installed)
+struct TensorImpl;  ///< internal to the library (autograd/detail/impl.hpp is not installed)
 class Tensor;
 
-// A gradient hook: sees the gradient flowing into a tensor during backward; a defined result
-// replaces it. A post-accumulate hook sees a leaf after backward has updated its .grad().
+/// A gradient hook: sees the gradient flowing into a tensor during backward; a defined result
+/// replaces it. A post-accumulate hook sees a leaf after backward has updated its .grad().
 using TensorHook = std::function<Tensor(const Tensor& grad)>;
-using PostAccumulateHook = std::function<void(Tensor& leaf)>;
+using PostAccumulateHook = std::function<void(Tensor& leaf)>;  ///< see Tensor::register_post_accumulate_grad_hook
 
+/// A cheap shared handle to an n-d array that may record the ops applied to it; copies alias
+/// the same data (clone() copies).
 class Tensor {
  public:
   Tensor() = default;
-  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}  ///< wraps library-internal storage
 
-  bool defined() const { return impl_ != nullptr; }
-  Dtype dtype() const;
-  const Shape& shape() const;
-  std::size_t dim() const;
-  std::size_t numel() const;
-  std::size_t size(std::ptrdiff_t axis) const;
+  bool defined() const { return impl_ != nullptr; }  ///< false for a default-constructed Tensor()
+  Dtype dtype() const;  ///< element type
+  const Shape& shape() const;  ///< size of each axis
+  std::size_t dim() const;  ///< number of axes
+  std::size_t numel() const;  ///< number of elements
+  std::size_t size(std::ptrdiff_t axis) const;  ///< size of one axis (negative counts from the end)
 
-  bool requires_grad() const;
-  Tensor& requires_grad_(bool on = true);  // leaves of a float dtype only
-  bool is_leaf() const;
-  Tensor grad() const;  // undefined until a backward reaches this leaf
-  void zero_grad();     // drops the accumulated gradient
+  bool requires_grad() const;  ///< whether backward computes a gradient for it
+  Tensor& requires_grad_(bool on = true);  ///< leaves of a float dtype only
+  bool is_leaf() const;  ///< made by the user, not by a recorded op
+  Tensor grad() const;  ///< undefined until a backward reaches this leaf
+  void zero_grad();     ///< drops the accumulated gradient
+  /// Reverse-mode gradients of this tensor into every leaf that requires grad (accumulated into
+  /// .grad()); grad_output defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad_output = {}, bool retain_graph = false,
                 bool create_graph = false) const;
 
-  // Hooks, as PyTorch's Tensor.register_hook: each runs once per backward pass on the summed
-  // gradient of this tensor, in registration order; a defined result replaces the gradient that
-  // flows on (into the tensor's producer, or on a leaf into .grad(): hooks run before
-  // accumulation). With create_graph a hook built from ag ops is differentiated too. ag::grad
-  // runs them as well, and returns the hooked gradient. Returns a handle for remove_hook.
-  // The hook may also return void (it then only observes).
+  /// Hooks, as PyTorch's Tensor.register_hook: each runs once per backward pass on the summed
+  /// gradient of this tensor, in registration order; a defined result replaces the gradient that
+  /// flows on (into the tensor's producer, or on a leaf into .grad(): hooks run before
+  /// accumulation). With create_graph a hook built from ag ops is differentiated too. ag::grad
+  /// runs them as well, and returns the hooked gradient. Returns a handle for remove_hook.
+  /// The hook may also return void (it then only observes).
   template <class F>
   std::size_t register_hook(F&& hook);
-  void remove_hook(std::size_t handle);
-  // Runs after backward (not ag::grad) has accumulated into this leaf's .grad(): the point at
-  // which a data-parallel reducer knows the gradient is ready.
+  void remove_hook(std::size_t handle);  ///< undoes register_hook
+  /// Runs after backward (not ag::grad) has accumulated into this leaf's .grad(): the point at
+  /// which a data-parallel reducer knows the gradient is ready.
   std::size_t register_post_accumulate_grad_hook(PostAccumulateHook hook);
-  // An interior tensor keeps its gradient in .grad() after backward (accumulated over backward
-  // calls like a leaf's, after its hooks ran). No effect on leaves, which keep theirs anyway.
+  /// An interior tensor keeps its gradient in .grad() after backward (accumulated over backward
+  /// calls like a leaf's, after its hooks ran). No effect on leaves, which keep theirs anyway.
   Tensor& retain_grad();
-  bool retains_grad() const;
+  bool retains_grad() const;  ///< whether retain_grad() was called
 
-  Tensor detach() const;  // shares data, records nothing
-  Tensor clone() const;   // copies data, differentiable
-  Tensor to(Dtype) const; // differentiable between float dtypes
+  Tensor detach() const;  ///< shares data, records nothing
+  Tensor clone() const;   ///< copies data, differentiable
+  Tensor to(Dtype) const; ///< differentiable between float dtypes
 
-  const std::string& name() const;
-  Tensor& set_name(std::string);
-  double item() const;
-  std::vector<double> to_vector() const;
-  template <class T> T item() const;                // T: float, double or std::int64_t
-  template <class T> std::vector<T> to_vector() const;  // converted from the dtype
-  std::string str() const;  // values, shape and dtype, for printing
+  const std::string& name() const;  ///< shown in graph dumps and error messages
+  Tensor& set_name(std::string);  ///< sets name(); returns *this
+  double item() const;  ///< the value of a one-element tensor
+  std::vector<double> to_vector() const;  ///< a row-major copy of the values
+  template <class T> T item() const;                ///< T: float, double or std::int64_t
+  template <class T> std::vector<T> to_vector() const;  ///< converted from the dtype
+  std::string str() const;  ///< values, shape and dtype, for printing
 
-  // Raw, contiguous row-major data. T must match dtype(): float, double or int64_t.
+  /// Raw, contiguous row-major data. T must match dtype(): float, double or int64_t.
   template <class T> T* data_ptr();
-  template <class T> const T* data_ptr() const;
+  template <class T> const T* data_ptr() const;  ///< read-only data_ptr
 
-  // In-place updates (optimizers, initialisers). They bump the version counter, so a graph
-  // that saved this tensor refuses to run backward with the changed values. On a leaf that
-  // requires grad they are allowed only under NoGradGuard.
+  /// In-place updates (optimizers, initialisers). They bump the version counter, so a graph
+  /// that saved this tensor refuses to run backward with the changed values. On a leaf that
+  /// requires grad they are allowed only under NoGradGuard.
   Tensor& add_(const Tensor& other, double alpha = 1);
-  Tensor& sub_(const Tensor& other) { return add_(other, -1); }
-  Tensor& mul_(const Tensor& other);
-  Tensor& add_(double value);
-  Tensor& mul_(double value);
-  Tensor& copy_(const Tensor& src);  // same shape; converts dtype
-  Tensor& fill_(double value);
-  Tensor& zero_() { return fill_(0); }
-  std::uint64_t version() const;
-  void bump_version();  // after writing through data_ptr()
+  Tensor& sub_(const Tensor& other) { return add_(other, -1); }  ///< this -= other
+  Tensor& mul_(const Tensor& other);  ///< this *= other, elementwise
+  Tensor& add_(double value);  ///< this += value
+  Tensor& mul_(double value);  ///< this *= value
+  Tensor& copy_(const Tensor& src);  ///< same shape; converts dtype
+  Tensor& fill_(double value);  ///< every element = value
+  Tensor& zero_() { return fill_(0); }  ///< every element = 0
+  std::uint64_t version() const;  ///< bumped by every in-place change
+  void bump_version();  ///< after writing through data_ptr()
 
-  // Methods mirroring the free functions of ops.hpp that take a Tensor first.
-  Tensor add(const Tensor& o) const;
+  /// @name Methods mirroring the free functions of ops.hpp that take a tensor first
+  ///@{
+  Tensor add(const Tensor& o) const;  ///< x.f(args) is ag::f(x, args), e.g. x.add(y) == ag::add(x, y)
   Tensor sub(const Tensor& o) const;
   Tensor mul(const Tensor& o) const;
   Tensor div(const Tensor& o) const;
@@ -164,9 +170,10 @@ class Tensor {
   Tensor index_select(std::ptrdiff_t axis, const std::vector<std::size_t>& index) const;
   Tensor softmax(std::ptrdiff_t axis) const;
   Tensor log_softmax(std::ptrdiff_t axis) const;
+  ///@}
 
-  TensorImpl* impl() const { return impl_.get(); }
-  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  TensorImpl* impl() const { return impl_.get(); }  ///< library-internal storage (for ag's own code)
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }  ///< library-internal storage handle
 
  private:
   std::size_t add_hook(TensorHook hook);
@@ -184,34 +191,34 @@ std::size_t Tensor::register_hook(F&& hook) {
     return add_hook(TensorHook(std::forward<F>(hook)));
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t);  // the text of str()
+std::ostream& operator<<(std::ostream& os, const Tensor& t);  ///< the text of str()
 
-// Creation. Floating values are rounded to the dtype; int64 truncates toward zero.
+/// Creation. Floating values are rounded to the dtype; int64 truncates toward zero.
 Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype = float32);
-// A std::vector<float> gives float32, a std::vector<std::int64_t> int64. Templates, so that a
-// braced list such as tensor({1, 2}, {2}) still means the std::vector<double> overload.
+/// A std::vector<float> gives float32, a std::vector<std::int64_t> int64. Templates, so that a
+/// braced list such as tensor({1, 2}, {2}) still means the std::vector<double> overload.
 template <class T, std::enable_if_t<std::is_same_v<T, float> || std::is_same_v<T, std::int64_t>,
                                     int> = 0>
 Tensor tensor(const std::vector<T>& values, Shape shape);
-Tensor tensor(std::initializer_list<double> values);                              // 1-D
-Tensor tensor(std::initializer_list<std::initializer_list<double>> rows);         // 2-D
-Tensor scalar(double value, Dtype dtype = float32);
-Tensor zeros(Shape shape, Dtype dtype = float32);
-Tensor ones(Shape shape, Dtype dtype = float32);
-Tensor full(Shape shape, double value, Dtype dtype = float32);
-Tensor empty(Shape shape, Dtype dtype = float32);  // uninitialised
-Tensor arange(double start, double stop, double step = 1, Dtype dtype = float32);
-Tensor eye(std::size_t n, Dtype dtype = float32);
-Tensor rand(Shape shape, Dtype dtype = float32);   // uniform [0, 1), global generator
-Tensor randn(Shape shape, Dtype dtype = float32);  // standard normal, global generator
-Tensor zeros_like(const Tensor& t);
-Tensor ones_like(const Tensor& t);
+Tensor tensor(std::initializer_list<double> values);                              ///< 1-D
+Tensor tensor(std::initializer_list<std::initializer_list<double>> rows);         ///< 2-D
+Tensor scalar(double value, Dtype dtype = float32);  ///< a 0-d tensor
+Tensor zeros(Shape shape, Dtype dtype = float32);  ///< all 0
+Tensor ones(Shape shape, Dtype dtype = float32);  ///< all 1
+Tensor full(Shape shape, double value, Dtype dtype = float32);  ///< all `value`
+Tensor empty(Shape shape, Dtype dtype = float32);  ///< uninitialised
+Tensor arange(double start, double stop, double step = 1, Dtype dtype = float32);  ///< start, start + step, ... below stop
+Tensor eye(std::size_t n, Dtype dtype = float32);  ///< the n x n identity
+Tensor rand(Shape shape, Dtype dtype = float32);   ///< uniform [0, 1), global generator
+Tensor randn(Shape shape, Dtype dtype = float32);  ///< standard normal, global generator
+Tensor zeros_like(const Tensor& t);  ///< zeros of t's shape and dtype
+Tensor ones_like(const Tensor& t);  ///< ones of t's shape and dtype
 
-// The global generator (a 64-bit Mersenne twister) behind rand, randn, init and shuffling.
+/// The global generator (a 64-bit Mersenne twister) behind rand, randn, init and shuffling.
 void manual_seed(std::uint64_t seed);
-std::uint64_t random_u64();
-double random_uniform();  // [0, 1)
-double random_normal();
+std::uint64_t random_u64();  ///< next 64 random bits of the global generator
+double random_uniform();  ///< [0, 1)
+double random_normal();  ///< standard normal, global generator
 
 }  // namespace ag
 AG_API_END

@@ -7,11 +7,11 @@
 AG_API_BEGIN
 namespace ag {
 
-// The threads of every kernel: TBB's, which also run large matrix products as parallel blocks
-// of single-threaded OpenBLAS calls (so BLAS follows this setting too, never oversubscribing).
-// Default: all hardware threads.
+/// The threads of every kernel: TBB's, which also run large matrix products as parallel blocks
+/// of single-threaded OpenBLAS calls (so BLAS follows this setting too, never oversubscribing).
+/// Default: all hardware threads.
 void set_num_threads(int n);
-int get_num_threads();
+int get_num_threads();  ///< the count set_num_threads set
 
 }  // namespace ag
 AG_API_END

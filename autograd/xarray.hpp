@@ -1,11 +1,14 @@
-// Interop with xtensor, kept out of autograd.hpp so that programs which do not use xtensor do
-// not pay for its headers.
+// Interop with xtensor, both ways, kept out of autograd.hpp so that programs which do not use
+// xtensor do not pay for its headers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 #include <vector>
 
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 
 #include <autograd/export.hpp>
@@ -14,6 +17,8 @@
 AG_API_BEGIN
 namespace ag {
 
+/// A tensor holding a row-major copy of `a` (float -> float32, double -> float64,
+/// int64_t -> int64).
 template <class T>
 Tensor from_xarray(const xt::xarray<T>& a) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
@@ -29,6 +34,46 @@ Tensor from_xarray(const xt::xarray<T>& a) {
        it != a.template end<xt::layout_type::row_major>(); ++it)
     dst[i++] = *it;
   return out;
+}
+
+namespace detail {
+template <class T>
+void check_view_dtype(const Tensor& t) {
+  constexpr Dtype want = std::is_same_v<T, float> ? float32
+                         : std::is_same_v<T, double> ? float64
+                                                     : int64;
+  if (!t.defined()) throw Error("as_xarray: got an undefined tensor");
+  if (t.dtype() != want)
+    throw Error(std::string("as_xarray: the tensor") +
+                (t.name().empty() ? "" : " '" + t.name() + "'") + " is " + shape_str(t.shape()) +
+                " " + dtype_name(t.dtype()) + ", not " + dtype_name(want) +
+                "; choose the element type that matches, or convert with .to()");
+}
+}  // namespace detail
+
+/// A zero-copy xtensor view (xt::adapt) of the tensor's storage, with its shape, row-major.
+/// T must match the dtype (float32 -> float, float64 -> double, int64 -> int64_t), else ag::Error.
+/// The view aliases the data: it is valid while the tensor is, and writes through it change the
+/// tensor. After writing, call t.bump_version() so that a graph which saved t refuses backward.
+template <class T>
+auto as_xarray(Tensor& t) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                    std::is_same_v<T, std::int64_t>,
+                "as_xarray: element type must be float, double or int64_t");
+  detail::check_view_dtype<T>(t);
+  std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
+  return xt::adapt(t.template data_ptr<T>(), t.numel(), xt::no_ownership(), shape);
+}
+
+/// The read-only form of as_xarray for a const tensor.
+template <class T>
+auto as_xarray(const Tensor& t) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                    std::is_same_v<T, std::int64_t>,
+                "as_xarray: element type must be float, double or int64_t");
+  detail::check_view_dtype<T>(t);
+  std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
+  return xt::adapt(t.template data_ptr<T>(), t.numel(), xt::no_ownership(), shape);
 }
 
 }  // namespace ag

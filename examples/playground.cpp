@@ -101,7 +101,11 @@ struct Setting {
 
 // Trains one network on one dataset; returns its final test accuracy.
 double run(const Setting& s, const ex::Args& args) {
-  auto [train, test] = split(make(s.dataset, 500));
+  // Named, not a structured binding: lambdas may capture bindings only from C++20 (clang 14
+  // rejects it in C++17).
+  auto halves = split(make(s.dataset, 500));
+  auto& train = halves.first;
+  auto& test = halves.second;
   std::vector<std::size_t> sizes = {2};
   for (std::size_t h : args.hidden_sizes()) sizes.push_back(h);
   sizes.push_back(1);

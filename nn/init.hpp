@@ -11,20 +11,21 @@
 AG_API_BEGIN
 namespace ag::nn::init {
 
-// The recommended gain for a nonlinearity: "linear", "sigmoid", "tanh", "relu", "leaky_relu"
-// (param = negative slope, default 0.01), "selu".
+/// The recommended gain for a nonlinearity: "linear", "sigmoid", "tanh", "relu", "leaky_relu"
+/// (param = negative slope, default 0.01), "selu".
 double calculate_gain(const std::string& nonlinearity, double param = 0.01);
 
-Tensor uniform_(Tensor t, double low = 0, double high = 1);
-Tensor normal_(Tensor t, double mean = 0, double std = 1);
-Tensor constant_(Tensor t, double value);
-Tensor zeros_(Tensor t);
-Tensor ones_(Tensor t);
-Tensor xavier_uniform_(Tensor t, double gain = 1);
-Tensor xavier_normal_(Tensor t, double gain = 1);
-// mode: "fan_in" or "fan_out"; a: the negative slope used when nonlinearity is "leaky_relu".
+Tensor uniform_(Tensor t, double low = 0, double high = 1);  ///< U(low, high), in place; returns t
+Tensor normal_(Tensor t, double mean = 0, double std = 1);  ///< N(mean, std^2), in place
+Tensor constant_(Tensor t, double value);  ///< every element = value
+Tensor zeros_(Tensor t);  ///< every element = 0
+Tensor ones_(Tensor t);  ///< every element = 1
+Tensor xavier_uniform_(Tensor t, double gain = 1);  ///< U(-a, a), a = gain sqrt(6 / (fan_in + fan_out))
+Tensor xavier_normal_(Tensor t, double gain = 1);  ///< N(0, gain^2 2 / (fan_in + fan_out))
+/// mode: "fan_in" or "fan_out"; a: the negative slope used when nonlinearity is "leaky_relu".
 Tensor kaiming_uniform_(Tensor t, double a = 0, const std::string& mode = "fan_in",
                         const std::string& nonlinearity = "leaky_relu");
+/// N(0, std^2), std = gain / sqrt(fan); mode and a as for kaiming_uniform_.
 Tensor kaiming_normal_(Tensor t, double a = 0, const std::string& mode = "fan_in",
                        const std::string& nonlinearity = "leaky_relu");
 

@@ -73,17 +73,18 @@ Tensor Softplus::forward(const Tensor& x) { return softplus(x); }
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, axis); }
 Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, axis); }
 
-Dropout::Dropout(double p) : p(p) {
+Dropout::Dropout(double probability) : p(probability) {
   if (!(p >= 0 && p <= 1)) throw Error("Dropout: p must be in [0, 1], got " + std::to_string(p));
 }
 
 Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p, is_training()); }
 
-BatchNorm::BatchNorm(std::size_t features, double eps, double momentum, bool affine, bool track)
+BatchNorm::BatchNorm(std::size_t features, double epsilon, double running_momentum,
+                     bool learn_affine, bool track)
     : num_features(features),
-      eps(eps),
-      momentum(momentum),
-      affine(affine),
+      eps(epsilon),
+      momentum(running_momentum),
+      affine(learn_affine),
       track_running_stats(track) {
   if (features == 0) throw Error("BatchNorm: num_features must be positive");
   if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
@@ -142,8 +143,8 @@ void BatchNorm2d::check_input(const Tensor& x) const {
                 (x.defined() ? shape_str(x.shape()) : std::string("undefined")));
 }
 
-LayerNorm::LayerNorm(Shape shape, double eps, bool affine)
-    : normalized_shape(std::move(shape)), eps(eps) {
+LayerNorm::LayerNorm(Shape shape, double epsilon, bool affine)
+    : normalized_shape(std::move(shape)), eps(epsilon) {
   std::size_t n = normalized_shape.empty() ? 0 : 1;
   for (auto d : normalized_shape) n *= d;
   if (n == 0)

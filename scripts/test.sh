@@ -2,17 +2,29 @@
 # Every test in one command: install what is missing, build Release in build/ and run ctest, then
 # build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too,
 # then the ThreadSanitizer suite (build-tsan/) and the fuzzers for 60 s each (build-fuzz/).
-#   --no-sanitize   skip the sanitizer, TSan and fuzzer runs (quick local check)
+#   --no-sanitize     skip the sanitizer, TSan and fuzzer runs (quick local check)
+#   --compiler clang  build with clang++ instead of g++ (build-clang/, build-asan-clang/)
+#   --docs            also build the API reference (Doxygen; a warning fails the run)
+#   --format          also check clang-format (scripts/format.sh --check)
 # Exits non-zero when any build or test fails. A failing Release suite does not stop the sanitizer
 # run: CI shows every failure at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=1
-for arg in "$@"; do
+compiler=gcc
+docs=0
+format=0
+args=("$@")
+for ((i = 0; i < ${#args[@]}; ++i)); do
+  arg=${args[i]}
   case "$arg" in
     --no-sanitize) sanitize=0 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --compiler) compiler=${args[++i]:-}; [[ $compiler == gcc || $compiler == clang ]] ||
+                  { echo "test.sh: --compiler takes gcc or clang" >&2; exit 2; } ;;
+    --docs) docs=1 ;;
+    --format) format=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -22,12 +34,30 @@ jobs=$(nproc)
 start=$SECONDS
 phase() { echo "== [$((SECONDS - start)) s] $*"; }
 failed=()
+# clang++ gets trees of its own, so the g++ trees (and their ccache entries) stay as they are.
+suffix=""
+if [[ $compiler == clang ]]; then
+  export CC=clang CXX=clang++
+  suffix=-clang
+fi
 
-phase "Release build (build/)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j "$jobs"
+if ((format)); then
+  phase "clang-format check"
+  ./scripts/format.sh --check || failed+=("clang-format")
+fi
+
+# -Werror for the library's own sources: a new warning fails CI at once (tests and examples get
+# the same warnings, without -Werror).
+phase "Release build (build$suffix/, $compiler)"
+cmake -S . -B "build$suffix" -DCMAKE_BUILD_TYPE=Release -DAG_WERROR=ON
+cmake --build "build$suffix" -j "$jobs"
 phase "Release tests"
-(cd build && ctest --output-on-failure -j "$jobs") || failed+=("Release tests")
+(cd "build$suffix" && ctest --output-on-failure -j "$jobs") || failed+=("Release tests")
+
+if ((docs)); then
+  phase "API reference (Doxygen, warnings are errors)"
+  cmake --build "build$suffix" --target docs || failed+=("API docs")
+fi
 
 if ((sanitize)); then
   # -O1 keeps the sanitized suite fast enough for the big examples; -g gives readable reports.
@@ -35,12 +65,12 @@ if ((sanitize)); then
   # Without ccache's hash_dir, the consumer test's add_subdirectory build of the library reuses
   # these objects although they carry -g (the directory differs, the compile does not).
   export CCACHE_NOHASHDIR=1
-  phase "ASan + UBSan build (build-asan/)"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAG_SANITIZE=ON -DAG_BUILD_BENCH=OFF \
+  phase "ASan + UBSan build (build-asan$suffix/)"
+  cmake -S . -B "build-asan$suffix" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAG_SANITIZE=ON -DAG_BUILD_BENCH=OFF \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DXTENSOR_ENABLE_ASSERT"
-  cmake --build build-asan -j "$jobs"
+  cmake --build "build-asan$suffix" -j "$jobs"
   phase "ASan + UBSan tests"
-  (cd build-asan &&
+  (cd "build-asan$suffix" &&
    ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
    ctest --output-on-failure -j "$jobs") || failed+=("ASan + UBSan tests")

@@ -72,7 +72,7 @@ struct Node {
 template <class Attrs>
 struct NodeWith final : Node {
   Attrs value;
-  explicit NodeWith(Attrs a) : value(std::move(a)) {}
+  explicit NodeWith(Attrs attrs) : value(std::move(attrs)) {}
 };
 
 // One address per attribute type: what Node::attrs and OpDef::attrs compare.

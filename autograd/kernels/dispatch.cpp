@@ -104,50 +104,48 @@ Isa active() {
 
 }  // namespace
 
+// AG_DISPATCH(f(args)): f of the active copy, as one expression (also for void f).
 #ifdef AG_SIMD_HAVE_avx512
-#define AG_CASE_AVX512(call) case Isa::Avx512: return isa_avx512::call;
+#define AG_PICK_AVX512(call) active() == Isa::Avx512 ? isa_avx512::call:
 #else
-#define AG_CASE_AVX512(call)
+#define AG_PICK_AVX512(call)
 #endif
 #ifdef AG_SIMD_HAVE_avx2
-#define AG_CASE_AVX2(call) case Isa::Avx2: return isa_avx2::call;
+#define AG_PICK_AVX2(call) active() == Isa::Avx2 ? isa_avx2::call:
 #else
-#define AG_CASE_AVX2(call)
+#define AG_PICK_AVX2(call)
 #endif
-#define AG_DISPATCH(call)                      \
-  switch (active()) {                          \
-    AG_CASE_AVX512(call)                       \
-    AG_CASE_AVX2(call)                         \
-    default: return isa_sse2::call;            \
-  }
+#define AG_DISPATCH(call) (AG_PICK_AVX512(call) AG_PICK_AVX2(call) isa_sse2::call)
 
 inline namespace isa_dispatch {
 
 void unary(Unary op, const Tensor& x, Tensor& out, double a, double b) {
-  AG_DISPATCH(unary(op, x, out, a, b))
+  return AG_DISPATCH(unary(op, x, out, a, b));
 }
-Shape broadcast_shapes(const Shape& a, const Shape& b) { AG_DISPATCH(broadcast_shapes(a, b)) }
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  return AG_DISPATCH(broadcast_shapes(a, b));
+}
 void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out) {
-  AG_DISPATCH(binary(op, a, b, out))
+  return AG_DISPATCH(binary(op, a, b, out));
 }
 void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out) {
-  AG_DISPATCH(sum(x, reduce, out))
+  return AG_DISPATCH(sum(x, reduce, out));
 }
 void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, Tensor* indices) {
-  AG_DISPATCH(max_along(x, axis, is_max, values, indices))
+  return AG_DISPATCH(max_along(x, axis, is_max, values, indices));
 }
 void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
-  AG_DISPATCH(log_softmax_along(x, axis, out))
+  return AG_DISPATCH(log_softmax_along(x, axis, out));
 }
 void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out) {
-  AG_DISPATCH(matmul(a, b, trans_a, trans_b, out))
+  return AG_DISPATCH(matmul(a, b, trans_a, trans_b, out));
 }
 void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
-  AG_DISPATCH(linear(x, w, bias, out))
+  return AG_DISPATCH(linear(x, w, bias, out));
 }
-bool all_finite(const Tensor& x) { AG_DISPATCH(all_finite(x)) }
-void axpy(double alpha, const Tensor& x, Tensor& y) { AG_DISPATCH(axpy(alpha, x, y)) }
-void scale(Tensor& y, double s) { AG_DISPATCH(scale(y, s)) }
+bool all_finite(const Tensor& x) { return AG_DISPATCH(all_finite(x)); }
+void axpy(double alpha, const Tensor& x, Tensor& y) { return AG_DISPATCH(axpy(alpha, x, y)); }
+void scale(Tensor& y, double s) { return AG_DISPATCH(scale(y, s)); }
 
 }  // namespace isa_dispatch
 }  // namespace ag::kernels

@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <type_traits>
 #include <string>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
+#include <xtensor/xmath.hpp>
 
 #include <autograd/autograd.hpp>
 #include <autograd/xarray.hpp>
@@ -223,4 +225,43 @@ TEST_CASE("tensor: from_xarray copies in row-major order with the matching dtype
   REQUIRE(ti.dtype() == ag::int64);
   REQUIRE(ti.shape() == ag::Shape{2, 1});
   REQUIRE(ti.to_vector() == std::vector<double>{7, 8});
+}
+
+TEST_CASE("tensor: as_xarray is a zero-copy view both ways, checked against the dtype", "[tensor]") {
+  ag::Tensor t = ag::arange(0, 6, 1, ag::float32).reshape({2, 3});
+  auto v = ag::as_xarray<float>(t);
+  REQUIRE(v.dimension() == 2);
+  REQUIRE(v.shape()[0] == 2);
+  REQUIRE(v.shape()[1] == 3);
+  REQUIRE(v(1, 2) == 5.0f);
+  REQUIRE(&v(0, 0) == t.data_ptr<float>());  // the same storage, no copy
+
+  // xtensor math on the view writes into the tensor.
+  v = v * 2.0f + 1.0f;
+  t.bump_version();
+  REQUIRE(t.to_vector() == std::vector<double>{1, 3, 5, 7, 9, 11});
+  // ... and a change to the tensor shows through the view.
+  t.fill_(-1);
+  REQUIRE(v(0, 1) == -1.0f);
+  REQUIRE(xt::sum(v)() == -6.0f);
+
+  const ag::Tensor c = ag::tensor({1.5, 2.5}, {2}, ag::float64);
+  auto cv = ag::as_xarray<double>(c);
+  static_assert(std::is_const_v<std::remove_reference_t<decltype(cv(0))>>,
+                "a const tensor gives a read-only view");
+  REQUIRE(cv(1) == 2.5);
+  REQUIRE(ag::from_xarray(xt::xarray<double>(cv)).to_vector() == c.to_vector());
+
+  ag::Tensor named = ag::zeros({2, 2}, ag::float64);
+  named.set_name("w");
+  try {
+    ag::as_xarray<float>(named);
+    FAIL("as_xarray<float> of a float64 tensor did not throw");
+  } catch (const ag::Error& e) {
+    std::string msg = e.what();
+    CHECK(msg.find("as_xarray") != std::string::npos);
+    CHECK(msg.find("'w'") != std::string::npos);
+    CHECK(msg.find("{2, 2} float64, not float32") != std::string::npos);
+  }
+  REQUIRE_THROWS_AS(ag::as_xarray<double>(ag::Tensor()), ag::Error);
 }

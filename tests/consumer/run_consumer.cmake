@@ -9,7 +9,8 @@
 #   MODE=deb:          ag's build tree packs libag-dev with `cpack -G DEB`, `dpkg -x` unpacks it
 #                      into a scratch root, and the consumer is built against that root both ways.
 # Inputs (-D): MODE, SOURCE_DIR (ag), BUILD_DIR (ag's build tree), WORK_DIR, BUILD_TYPE,
-# CXX_COMPILER, CXX_FLAGS, CONFIG_FLAGS, LINKER_FLAGS, SANITIZE, JOBS, PROJECT_VERSION.
+# CXX_COMPILER, CXX_FLAGS, CONFIG_FLAGS, LINKER_FLAGS, SANITIZE, JOBS, PROJECT_VERSION,
+# LIB_TARGETS (the installed libraries' targets, |-separated: "ag|ag_dist").
 cmake_minimum_required(VERSION 3.16)
 
 function(run step)
@@ -21,6 +22,7 @@ function(run step)
 endfunction()
 
 string(TOUPPER "${BUILD_TYPE}" config)
+string(REPLACE "|" ";" LIB_TARGETS "${LIB_TARGETS}")
 set(project_dir ${SOURCE_DIR}/tests/consumer/project)
 set(bin ${WORK_DIR}/${MODE}-build)
 # Keep the object files between runs (ccache and make make a rerun cheap), but never a stale cache.
@@ -107,8 +109,9 @@ if(MODE STREQUAL "subdirectory")
 elseif(MODE STREQUAL "install")
   set(prefix ${WORK_DIR}/install-prefix)
   file(REMOVE_RECURSE ${prefix})
-  # libag.a must exist before it can be installed; a no-op when the tree is built.
-  run(build-ag ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ag -j ${JOBS})
+  # The libraries (libag.a, and libag_dist.a with MPI) must exist before they can be installed;
+  # a no-op when the tree is built.
+  run(build-ag ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${LIB_TARGETS} -j ${JOBS})
   run(install ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
   check_installed(${prefix})
   build_with_find_package(${prefix})
@@ -120,8 +123,7 @@ elseif(MODE STREQUAL "shared")
   file(REMOVE_RECURSE ${prefix})
   run(configure-ag ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${ag_bin} ${options} -DAG_SHARED=ON
       -DAG_BUILD_TESTS=OFF -DAG_BUILD_EXAMPLES=OFF -DAG_BUILD_BENCH=OFF -DAG_SANITIZE=${SANITIZE})
-  # Everything the tree builds (tests and examples are off): libag.so and, with MPI, ag::dist.
-  run(build-ag ${CMAKE_COMMAND} --build ${ag_bin} -j ${JOBS})
+  run(build-ag ${CMAKE_COMMAND} --build ${ag_bin} -j ${JOBS})  # libag.so (and ag::dist)
   run(install ${CMAKE_COMMAND} --install ${ag_bin} --prefix ${prefix})
   check_installed(${prefix})
   check_shared_library(${prefix})
@@ -131,7 +133,7 @@ elseif(MODE STREQUAL "deb")
   set(deb_dir ${WORK_DIR}/deb)
   set(prefix ${WORK_DIR}/deb-root/usr)
   file(REMOVE_RECURSE ${deb_dir} ${WORK_DIR}/deb-root)
-  run(build-ag ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ag -j ${JOBS})
+  run(build-ag ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${LIB_TARGETS} -j ${JOBS})
   run(cpack cpack -G DEB --config ${BUILD_DIR}/CPackConfig.cmake -B ${deb_dir})
   file(GLOB debs ${deb_dir}/libag-dev_*.deb)
   if(NOT debs)

@@ -17,7 +17,7 @@ foreach(required ag.hpp autograd/autograd.hpp nn/nn.hpp optim/optim.hpp data/dat
     message(FATAL_ERROR "${root}/${required} was not installed")
   endif()
 endforeach()
-foreach(internal autograd/detail autograd/kernels autograd/ops)
+foreach(internal autograd/detail autograd/kernels autograd/ops nn/detail optim/detail data/detail)
   if(EXISTS ${root}/${internal})
     message(FATAL_ERROR "internal folder ${internal} was installed under ${root}")
   endif()
