@@ -77,6 +77,25 @@ Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const std::vector<std:
 Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis);
 Tensor stack(const std::vector<Tensor>& xs, std::ptrdiff_t axis);
 
+// statistics (PyTorch's semantics: correction 1 is the unbiased estimate; N - correction <= 0
+// divides by 0, giving inf or NaN as PyTorch does)
+Tensor var(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
+Tensor stddev(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
+
+// convolution and pooling (NCHW; a {C, H, W} input is one sample)
+struct Size2 {  // a 2-D extent: Size2(3) is {3, 3}; Size2{2, 1} is 2 along H, 1 along W
+  std::size_t h = 1, w = 1;
+  Size2(std::size_t both) : h(both), w(both) {}  // NOLINT: implicit, as LibTorch's ExpandingArray
+  Size2(std::size_t height, std::size_t width) : h(height), w(width) {}
+};
+// x {N, C, H, W}, w {out, C / groups, kh, kw}, b {out} or undefined.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Size2 stride = 1,
+              Size2 padding = 0, Size2 dilation = 1, std::size_t groups = 1);
+// Windows of `kernel`; stride 0 (the default) means stride = kernel, as PyTorch's None does.
+// Padding is at most half the kernel; max pooling never picks it, average pooling counts it.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0);
+
 // normalised
 Tensor softmax(const Tensor& x, std::ptrdiff_t axis);
 Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis);

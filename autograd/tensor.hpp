@@ -110,6 +110,8 @@ class Tensor {
   Tensor max(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor min(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor logsumexp(std::ptrdiff_t axis, bool keepdim = false) const;
+  Tensor var(const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false) const;
+  Tensor stddev(const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false) const;
   Tensor argmax(std::ptrdiff_t axis) const;
   Tensor matmul(const Tensor& o) const;
   Tensor t() const;

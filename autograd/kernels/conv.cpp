@@ -1,0 +1,293 @@
+// Convolution and pooling kernels (NCHW). A convolution is im2col + one GEMM per sample and
+// group: the sample's receptive fields become the columns of a [C/g * kh * kw, OH * OW] matrix,
+// and the weights [O/g, C/g * kh * kw] multiply it. The input gradient is the transposed GEMM
+// followed by col2im (im2col's adjoint, which adds overlapping fields back); the weight gradient
+// is G cols^T summed over the batch.
+//
+// Threading: samples are split over TBB's threads, each with its own column buffer, and every
+// GEMM runs single-threaded inside its task (OpenBLAS is pinned to one thread, see blas.cpp).
+// The weight gradient sums one partial result per chunk, in chunk order.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <cblas.h>
+#include <tbb/parallel_for.h>
+
+#include <autograd/kernels/kernels.hpp>
+#include <autograd/kernels/parallel.hpp>
+
+namespace ag::kernels {
+namespace {
+
+// Below this many multiply-adds for the whole batch, one thread does all samples: a worker
+// wake-up costs more than the work.
+constexpr std::size_t kConvParallelFlops = std::size_t(1) << 21;
+
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const float* a,
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m),
+              int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta, c, int(ldc));
+}
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const double* a,
+          std::size_t lda, const double* b, std::size_t ldb, double beta, double* c,
+          std::size_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m),
+              int(n), int(k), 1.0, a, int(lda), b, int(ldb), beta, c, int(ldc));
+}
+
+std::size_t out_len(const ConvGeom& g) { return g.oh * g.ow; }
+std::size_t col_rows(const ConvGeom& g) { return g.c * g.kh * g.kw; }
+// A 1x1 kernel at stride 1 without padding reads the input as it is: no im2col needed.
+bool direct(const ConvGeom& g) {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+}
+
+// The output columns [lo, hi) whose input column ow * stride + off lies inside [0, size).
+void valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t size, std::size_t out,
+                 std::size_t& lo, std::size_t& hi) {
+  std::ptrdiff_t s = static_cast<std::ptrdiff_t>(stride), n = static_cast<std::ptrdiff_t>(size);
+  std::ptrdiff_t first = off >= 0 ? 0 : (-off + s - 1) / s;
+  std::ptrdiff_t last = off >= n ? -1 : (n - 1 - off) / s;  // inclusive
+  lo = static_cast<std::size_t>(std::min<std::ptrdiff_t>(first, static_cast<std::ptrdiff_t>(out)));
+  hi = static_cast<std::size_t>(
+      std::clamp<std::ptrdiff_t>(last + 1, static_cast<std::ptrdiff_t>(lo), static_cast<std::ptrdiff_t>(out)));
+}
+
+// cols[(c, ki, kj), (oh, ow)] = x[c, oh * sh - ph + ki * dh, ow * sw - pw + kj * dw], 0 outside.
+// With `add`, the adjoint: x[...] += cols[...] (col2im; x must start zeroed).
+template <class T, bool add>
+void im2col_or_back(const ConvGeom& g, T* x, T* cols) {
+  std::size_t len = out_len(g);
+  for (std::size_t c = 0; c < g.c; ++c)
+    for (std::size_t ki = 0; ki < g.kh; ++ki)
+      for (std::size_t kj = 0; kj < g.kw; ++kj) {
+        T* row = cols + ((c * g.kh + ki) * g.kw + kj) * len;
+        std::ptrdiff_t hoff = std::ptrdiff_t(ki * g.dh) - std::ptrdiff_t(g.ph);
+        std::ptrdiff_t woff = std::ptrdiff_t(kj * g.dw) - std::ptrdiff_t(g.pw);
+        std::size_t h_lo, h_hi, w_lo, w_hi;
+        valid_range(hoff, g.sh, g.h, g.oh, h_lo, h_hi);
+        valid_range(woff, g.sw, g.w, g.ow, w_lo, w_hi);
+        if (!add) std::fill(row, row + h_lo * g.ow, T(0));
+        for (std::size_t oh = h_lo; oh < h_hi; ++oh) {
+          T* src = x + (c * g.h + std::size_t(std::ptrdiff_t(oh * g.sh) + hoff)) * g.w;
+          T* dst = row + oh * g.ow;
+          std::ptrdiff_t base = std::ptrdiff_t(w_lo * g.sw) + woff;
+          T* s = src + base;
+          if (add) {
+            for (std::size_t ow = w_lo; ow < w_hi; ++ow, s += g.sw) *s += dst[ow];
+            continue;
+          }
+          std::fill(dst, dst + w_lo, T(0));
+          if (g.sw == 1)
+            std::memcpy(dst + w_lo, s, (w_hi - w_lo) * sizeof(T));
+          else
+            for (std::size_t ow = w_lo; ow < w_hi; ++ow, s += g.sw) dst[ow] = *s;
+          std::fill(dst + w_hi, dst + g.ow, T(0));
+        }
+        if (!add) std::fill(row + h_hi * g.ow, row + len, T(0));
+      }
+}
+
+// Runs fn(chunk, lo, hi) over the samples, split into at most num_threads() chunks; returns the
+// chunk count. Small convolutions stay on the calling thread.
+template <class F>
+std::size_t over_batch(const ConvGeom& g, F&& fn) {
+  std::size_t flops = g.n * g.o * out_len(g) * col_rows(g) / g.groups;
+  std::size_t threads = static_cast<std::size_t>(parallel::num_threads());
+  std::size_t chunks = flops < kConvParallelFlops ? 1 : std::min(threads, g.n);
+  if (chunks <= 1) {
+    fn(std::size_t(0), std::size_t(0), g.n);
+    return 1;
+  }
+  std::size_t per = (g.n + chunks - 1) / chunks;
+  tbb::parallel_for(std::size_t(0), chunks, [&](std::size_t i) {
+    std::size_t lo = i * per, hi = std::min(g.n, lo + per);
+    if (lo < hi) fn(i, lo, hi);
+  });
+  return chunks;
+}
+
+template <class T>
+T* scratch(std::size_t n) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
+template <class T>
+void forward_typed(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, Tensor& y) {
+  std::size_t len = out_len(g), og = g.o / g.groups, kg = col_rows(g) / g.groups;
+  const T* xp = x.data_ptr<T>();
+  const T* wp = w.data_ptr<T>();
+  const T* bp = b.defined() ? b.data_ptr<T>() : nullptr;
+  T* yp = y.data_ptr<T>();
+  over_batch(g, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    T* cols = direct(g) ? nullptr : scratch<T>(col_rows(g) * len);
+    for (std::size_t s = lo; s < hi; ++s) {
+      const T* xs = xp + s * g.c * g.h * g.w;
+      if (!direct(g)) im2col_or_back<T, false>(g, const_cast<T*>(xs), cols);
+      const T* cp = direct(g) ? xs : cols;
+      T* ys = yp + s * g.o * len;
+      if (bp)
+        for (std::size_t o = 0; o < g.o; ++o) std::fill(ys + o * len, ys + (o + 1) * len, bp[o]);
+      for (std::size_t gi = 0; gi < g.groups; ++gi)
+        gemm(false, false, og, len, kg, wp + gi * og * kg, kg, cp + gi * kg * len, len,
+             bp ? T(1) : T(0), ys + gi * og * len, len);
+    }
+  });
+}
+
+template <class T>
+void input_grad_typed(const Tensor& gy, const Tensor& w, const ConvGeom& g, Tensor& dx) {
+  std::size_t len = out_len(g), og = g.o / g.groups, kg = col_rows(g) / g.groups;
+  const T* gp = gy.data_ptr<T>();
+  const T* wp = w.data_ptr<T>();
+  T* dp = dx.data_ptr<T>();
+  over_batch(g, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    T* cols = direct(g) ? nullptr : scratch<T>(col_rows(g) * len);
+    for (std::size_t s = lo; s < hi; ++s) {
+      T* ds = dp + s * g.c * g.h * g.w;
+      T* cp = direct(g) ? ds : cols;
+      const T* gs = gp + s * g.o * len;
+      for (std::size_t gi = 0; gi < g.groups; ++gi)  // cols_g = W_g^T G_g
+        gemm(true, false, kg, len, og, wp + gi * og * kg, kg, gs + gi * og * len, len, T(0),
+             cp + gi * kg * len, len);
+      if (direct(g)) continue;
+      std::fill(ds, ds + g.c * g.h * g.w, T(0));
+      im2col_or_back<T, true>(g, ds, cols);
+    }
+  });
+}
+
+template <class T>
+void weight_grad_typed(const Tensor& x, const Tensor& gy, const ConvGeom& g, Tensor& dw) {
+  std::size_t len = out_len(g), og = g.o / g.groups, kg = col_rows(g) / g.groups;
+  std::size_t wsize = g.o * kg;
+  const T* xp = x.data_ptr<T>();
+  const T* gp = gy.data_ptr<T>();
+  T* dwp = dw.data_ptr<T>();
+  std::size_t threads = static_cast<std::size_t>(parallel::num_threads());
+  std::vector<T> partial(std::min(threads, std::max<std::size_t>(g.n, 1)) * wsize, T(0));
+  std::fill(dwp, dwp + wsize, T(0));
+  std::size_t chunks = over_batch(g, [&](std::size_t chunk, std::size_t lo, std::size_t hi) {
+    T* acc = chunk == 0 ? dwp : partial.data() + chunk * wsize;
+    T* cols = direct(g) ? nullptr : scratch<T>(col_rows(g) * len);
+    for (std::size_t s = lo; s < hi; ++s) {
+      const T* xs = xp + s * g.c * g.h * g.w;
+      if (!direct(g)) im2col_or_back<T, false>(g, const_cast<T*>(xs), cols);
+      const T* cp = direct(g) ? xs : cols;
+      const T* gs = gp + s * g.o * len;
+      for (std::size_t gi = 0; gi < g.groups; ++gi)  // dW_g += G_g cols_g^T
+        gemm(false, true, og, kg, len, gs + gi * og * len, len, cp + gi * kg * len, len, T(1),
+             acc + gi * og * kg, kg);
+    }
+  });
+  for (std::size_t c = 1; c < chunks; ++c)
+    for (std::size_t i = 0; i < wsize; ++i) dwp[i] += partial[c * wsize + i];
+}
+
+template <class F>
+void by_dtype(Dtype d, F&& f) {
+  if (d == float32)
+    f(float{});
+  else
+    f(double{});
+}
+
+// Pooling: each (sample, channel) plane is independent; planes are split over threads.
+template <class F>
+void over_planes(const PoolGeom& p, F&& fn) {
+  std::size_t work = p.planes * p.oh * p.ow * p.kh * p.kw;
+  std::size_t grain = std::max<std::size_t>(1, p.planes * parallel::kGrainMath / std::max<std::size_t>(work, 1));
+  parallel::for_range(p.planes, grain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t q = lo; q < hi; ++q) fn(q);
+  });
+}
+
+// Window rows [h0, h1) and columns [w0, w1) of output (oh, ow), clipped to the input.
+struct Window {
+  std::size_t h0, h1, w0, w1;
+};
+Window window(const PoolGeom& p, std::size_t oh, std::size_t ow) {
+  std::ptrdiff_t hs = std::ptrdiff_t(oh * p.sh) - std::ptrdiff_t(p.ph);
+  std::ptrdiff_t ws = std::ptrdiff_t(ow * p.sw) - std::ptrdiff_t(p.pw);
+  auto clip = [](std::ptrdiff_t v, std::size_t n) {
+    return static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(v, 0, std::ptrdiff_t(n)));
+  };
+  return {clip(hs, p.h), clip(hs + std::ptrdiff_t(p.kh), p.h), clip(ws, p.w),
+          clip(ws + std::ptrdiff_t(p.kw), p.w)};
+}
+
+template <class T>
+void max_pool_typed(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& idx) {
+  const T* xp = x.data_ptr<T>();
+  T* yp = y.data_ptr<T>();
+  std::int64_t* ip = idx.data_ptr<std::int64_t>();
+  over_planes(p, [&](std::size_t q) {
+    const T* plane = xp + q * p.h * p.w;
+    for (std::size_t oh = 0; oh < p.oh; ++oh)
+      for (std::size_t ow = 0; ow < p.ow; ++ow) {
+        Window win = window(p, oh, ow);
+        std::size_t best = win.h0 * p.w + win.w0;
+        for (std::size_t i = win.h0; i < win.h1; ++i)
+          for (std::size_t j = win.w0; j < win.w1; ++j) {
+            T v = plane[i * p.w + j];
+            if (v > plane[best] || v != v) best = i * p.w + j;  // NaN wins, as in PyTorch
+          }
+        std::size_t o = (q * p.oh + oh) * p.ow + ow;
+        yp[o] = plane[best];
+        ip[o] = static_cast<std::int64_t>(best);
+      }
+  });
+}
+
+template <class T, bool backward>
+void avg_pool_typed(const Tensor& in, const PoolGeom& p, Tensor& out) {
+  const T* src = in.data_ptr<T>();
+  T* dst = out.data_ptr<T>();
+  T scale = T(1) / T(p.kh * p.kw);  // padding counts in the divisor (PyTorch's default)
+  over_planes(p, [&](std::size_t q) {
+    T* dx = backward ? dst + q * p.h * p.w : nullptr;
+    if (backward) std::fill(dx, dx + p.h * p.w, T(0));
+    for (std::size_t oh = 0; oh < p.oh; ++oh)
+      for (std::size_t ow = 0; ow < p.ow; ++ow) {
+        Window win = window(p, oh, ow);
+        std::size_t o = (q * p.oh + oh) * p.ow + ow;
+        if (backward) {
+          T v = src[o] * scale;
+          for (std::size_t i = win.h0; i < win.h1; ++i)
+            for (std::size_t j = win.w0; j < win.w1; ++j) dx[i * p.w + j] += v;
+          continue;
+        }
+        const T* plane = src + q * p.h * p.w;
+        T s = T(0);
+        for (std::size_t i = win.h0; i < win.h1; ++i)
+          for (std::size_t j = win.w0; j < win.w1; ++j) s += plane[i * p.w + j];
+        dst[o] = s * scale;
+      }
+  });
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, Tensor& y) {
+  by_dtype(x.dtype(), [&](auto z) { forward_typed<decltype(z)>(x, w, b, g, y); });
+}
+void conv2d_input_grad(const Tensor& gy, const Tensor& w, const ConvGeom& g, Tensor& dx) {
+  by_dtype(gy.dtype(), [&](auto z) { input_grad_typed<decltype(z)>(gy, w, g, dx); });
+}
+void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, Tensor& dw) {
+  by_dtype(x.dtype(), [&](auto z) { weight_grad_typed<decltype(z)>(x, gy, g, dw); });
+}
+void max_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& indices) {
+  by_dtype(x.dtype(), [&](auto z) { max_pool_typed<decltype(z)>(x, p, y, indices); });
+}
+void avg_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y) {
+  by_dtype(x.dtype(), [&](auto z) { avg_pool_typed<decltype(z), false>(x, p, y); });
+}
+void avg_pool2d_backward(const Tensor& gy, const PoolGeom& p, Tensor& dx) {
+  by_dtype(gy.dtype(), [&](auto z) { avg_pool_typed<decltype(z), true>(gy, p, dx); });
+}
+
+}  // namespace ag::kernels
