@@ -2,6 +2,8 @@
 // gradient back down to its input's shape. Derivatives live next to each forward in ops/*.cpp.
 #pragma once
 
+#include <utility>
+
 #include <autograd/tensor.hpp>
 
 namespace ag {
@@ -128,5 +130,15 @@ Tensor tanh_backward(const Tensor& g, const Tensor& y);
 Tensor matmul_flags(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b);
 // linear(x, w, b) = x w^T + b as one GEMM; b may be undefined.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+
+// Linear algebra through LAPACK, on {n, n} matrices or batches {b, n, n}; float32 or float64.
+// Singular (solve, inv) or non-positive-definite (cholesky) input throws ag::Error.
+namespace linalg {
+Tensor solve(const Tensor& a, const Tensor& b);  // X with A X = B; B {n}, {n, k} or {b, n, k}
+Tensor inv(const Tensor& a);
+Tensor det(const Tensor& a);                     // 0 for a singular matrix, as PyTorch
+std::pair<Tensor, Tensor> slogdet(const Tensor& a);  // (sign, log|det|); singular: (0, -inf)
+Tensor cholesky(const Tensor& a);                // lower L with A = L L^T; reads A's lower triangle
+}  // namespace linalg
 
 }  // namespace ag

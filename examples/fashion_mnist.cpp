@@ -6,8 +6,6 @@
 // --data takes any directory of IDX files named like MNIST's (train-images-idx3-ubyte[.gz], ...),
 // so real MNIST works too. Writes fashion_mnist_loss.png and the weights, fashion_mnist.npz, to
 // --out. The last line printed is "test accuracy: 0.XXXX".
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -22,61 +20,6 @@
 using ag::Tensor;
 namespace F = ag::nn::functional;
 
-namespace {
-
-// DIR/name.gz if it is there, else DIR/name.
-std::string idx_file(const std::string& dir, const std::string& name) {
-  std::filesystem::path gz = std::filesystem::path(dir) / (name + ".gz");
-  return std::filesystem::exists(gz) ? gz.string() : (std::filesystem::path(dir) / name).string();
-}
-
-struct Score {
-  double loss, accuracy;
-};
-
-// Loss and accuracy over a whole dataset, in slices of 1000 rows, without recording a graph.
-Score evaluate(ag::nn::Module& model, const ag::data::TensorDataset& set) {
-  ag::NoGradGuard no_grad;
-  model.eval();
-  double loss = 0, right = 0;
-  const std::size_t n = set.size();
-  for (std::size_t start = 0; start < n; start += 1000) {
-    std::size_t stop = std::min(n, start + 1000);
-    Tensor logits = model(set.inputs().slice(0, start, stop));
-    Tensor labels = set.targets().slice(0, start, stop);
-    double rows = static_cast<double>(stop - start);
-    loss += F::cross_entropy(logits, labels).item() * rows;
-    right += ex::accuracy(logits, labels) * rows;
-  }
-  model.train();
-  return {loss / static_cast<double>(n), right / static_cast<double>(n)};
-}
-
-// One line of progress: rewritten in place on a terminal, printed at each quarter of the epoch
-// otherwise (a log file then gets a few lines per epoch instead of thousands).
-class Progress {
- public:
-  Progress(int epoch, int epochs, std::size_t batches)
-      : epoch_(epoch), epochs_(epochs), batches_(batches), tty_(isatty(fileno(stdout)) != 0) {}
-
-  void update(std::size_t batch, double loss, double accuracy, double samples_per_s) {
-    bool last = batch == batches_;  // the epoch's summary line follows it
-    bool quarter = batch * 4 / batches_ != (batch - 1) * 4 / batches_;
-    if (tty_ ? (batch % 50 != 0 && !last) : (last || !quarter)) return;
-    std::printf("%sepoch %d/%d %5.1f%%  loss %.4f  accuracy %.4f  %.0f samples/s%s", tty_ ? "\r" : "",
-                epoch_, epochs_, 100.0 * batch / batches_, loss, accuracy, samples_per_s,
-                tty_ && !last ? "" : "\n");
-    std::fflush(stdout);
-  }
-
- private:
-  int epoch_, epochs_;
-  std::size_t batches_;
-  bool tty_;
-};
-
-}  // namespace
-
 int main(int argc, char** argv) {
   ex::Args args;
   args.epochs = 5;
@@ -90,13 +33,7 @@ int main(int argc, char** argv) {
 
   ex::Timer load_time;
   auto load = [&](const std::string& images, const std::string& labels) {
-    try {
-      return ag::data::load_idx(idx_file(args.data, images), idx_file(args.data, labels));
-    } catch (const ag::Error& e) {
-      std::cerr << e.what() << "\n--data DIR must hold " << images << "[.gz] and " << labels
-                << "[.gz] (Debian: apt install dataset-fashion-mnist)\n";
-      std::exit(2);
-    }
+    return ex::load_idx_dir(args.data, images, labels);
   };
   ag::data::TensorDataset train = load("train-images-idx3-ubyte", "train-labels-idx1-ubyte");
   ag::data::TensorDataset test = load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
@@ -122,7 +59,7 @@ int main(int argc, char** argv) {
   ex::Timer total_time;
   for (int epoch = 1; epoch <= args.epochs; ++epoch) {
     ex::Timer epoch_time;
-    Progress progress(epoch, args.epochs, batches);
+    ex::Progress progress(epoch, args.epochs, batches);
     double loss_sum = 0, right = 0, chunk_loss = 0;
     std::size_t seen = 0, b = 0, chunk_batches = 0;
     for (const ag::data::Batch& batch : loader) {
@@ -148,7 +85,7 @@ int main(int argc, char** argv) {
       progress.update(b, loss_sum / seen, right / seen, seen / epoch_time.seconds());
     }
     double seconds = epoch_time.seconds();
-    Score score = evaluate(*model, test);
+    ex::Score score = ex::evaluate(*model, test);
     test_curve.x.push_back(epoch);
     test_curve.y.push_back(score.loss);
     std::printf("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f accuracy %.4f | %.2f s, %.0f samples/s\n",
@@ -165,12 +102,12 @@ int main(int argc, char** argv) {
   std::cout << "wrote " << picture << "\n";
 
   // Save, reload into a freshly built model, and check that it scores exactly the same.
-  double accuracy = evaluate(*model, test).accuracy;
+  double accuracy = ex::evaluate(*model, test).accuracy;
   std::string weights = args.out_path("fashion_mnist.npz");
   model->save(weights);
   auto reloaded = ag::nn::mlp(sizes, args.activation);
   reloaded->load(weights);
-  double reloaded_accuracy = evaluate(*reloaded, test).accuracy;
+  double reloaded_accuracy = ex::evaluate(*reloaded, test).accuracy;
   std::cout << "saved the weights to " << weights << " and reloaded them into a new model\n";
   ex::expect(reloaded_accuracy == accuracy,
              "the reloaded model scores the same (" + ex::fixed(reloaded_accuracy) + ")");

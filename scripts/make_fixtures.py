@@ -226,6 +226,26 @@ def ops_fixtures():
     ]
     for name, fn, xs, k, st, pad in pools:
         case(name, lambda t, fn=fn, k=k, st=st, pad=pad: fn(t, k, st, pad), [torch.randn(xs, generator=g)])
+
+    # A small CNN of the nn layers: conv(1->2, 3, pad 1), relu, maxpool 2, conv(2->3, 3, stride 1,
+    # dilation 1), relu, avgpool 2, flatten, linear(3*1*1... ) -> 4. Parameters are drawn here.
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(2, 3, (3, 2), stride=(1, 2), dilation=(1, 1)), torch.nn.ReLU(),
+        torch.nn.AvgPool2d(2, padding=1), torch.nn.Flatten(), torch.nn.Linear(12, 4))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+    x = torch.randn(2, 1, 10, 10, generator=g)
+    y = net(x)
+    gy = torch.randn(y.shape, generator=g)
+    (y * gy).sum().backward()
+    w.put("cnn.x", x)
+    w.put("cnn.gy", gy)
+    w.put("cnn.y", y)
+    for name, p in net.named_parameters():
+        w.put(f"cnn.{name}", p)
+        w.put(f"cnn.{name}.grad", p.grad)
     w.close()
 
 

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache               # compiler and build
   xtensor-dev xtl-dev libxsimd-dev            # n-d arrays and SIMD kernels
-  libxtensor-blas-dev libopenblas-dev         # matmul through OpenBLAS (not the reference BLAS)
+  libopenblas-dev                             # matmul and LAPACK through OpenBLAS (not the reference BLAS)
   libtbb-dev                                  # threads inside kernels
   catch2                                      # tests (Catch2 2.x)
   zlib1g-dev                                  # reading .gz datasets

@@ -62,6 +62,19 @@ void max_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& indices);
 void avg_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y);
 void avg_pool2d_backward(const Tensor& dy, const PoolGeom& p, Tensor& dx);
 
+// LAPACK on {n, n} or batched {b, n, n} float matrices. A status names the first matrix of the
+// batch that failed: info > 0 is a zero pivot (singular) or a non-positive leading minor (not
+// positive definite); -1 a result that is not finite (numerically singular).
+struct LapackStatus {
+  std::size_t batch = 0;
+  int info = 0;
+};
+LapackStatus inv(const Tensor& a, Tensor& out);
+LapackStatus solve(const Tensor& a, const Tensor& b, Tensor& out);  // b {n, k} or {b, n, k}
+// sign, log|det| and (when det is given) det itself; singular: (0, -inf, 0).
+void slogdet(const Tensor& a, Tensor& sign, Tensor& logabs, Tensor* det = nullptr);
+LapackStatus cholesky(const Tensor& a, Tensor& out);                // lower L, A = L L^T
+
 // Data movement: any dtype.
 void fill(Tensor& out, double value);
 void cast(const Tensor& x, Tensor& out);  // converts dtype; same numel
