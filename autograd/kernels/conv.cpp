@@ -8,7 +8,6 @@
 // GEMM runs single-threaded inside its task (OpenBLAS is pinned to one thread, see blas.cpp).
 // The weight gradient sums one partial result per chunk, in chunk order.
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include <cblas.h>
@@ -79,8 +78,8 @@ void im2col_or_back(const ConvGeom& g, T* x, T* cols) {
             continue;
           }
           std::fill(dst, dst + w_lo, T(0));
-          if (g.sw == 1)
-            std::memcpy(dst + w_lo, s, (w_hi - w_lo) * sizeof(T));
+          if (g.sw == 1)  // rows are short (tens of elements): a loop beats a memcpy call
+            for (std::size_t ow = w_lo; ow < w_hi; ++ow) dst[ow] = s[ow - w_lo];
           else
             for (std::size_t ow = w_lo; ow < w_hi; ++ow, s += g.sw) dst[ow] = *s;
           std::fill(dst + w_hi, dst + g.ow, T(0));
@@ -205,18 +204,22 @@ void over_planes(const PoolGeom& p, F&& fn) {
   });
 }
 
-// Window rows [h0, h1) and columns [w0, w1) of output (oh, ow), clipped to the input.
-struct Window {
-  std::size_t h0, h1, w0, w1;
+// The input rows (or columns) [lo, hi) of each output row (or column)'s window, clipped to the
+// input: computed once per call, not per output element.
+struct Span {
+  std::size_t lo, hi;
 };
-Window window(const PoolGeom& p, std::size_t oh, std::size_t ow) {
-  std::ptrdiff_t hs = std::ptrdiff_t(oh * p.sh) - std::ptrdiff_t(p.ph);
-  std::ptrdiff_t ws = std::ptrdiff_t(ow * p.sw) - std::ptrdiff_t(p.pw);
-  auto clip = [](std::ptrdiff_t v, std::size_t n) {
-    return static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(v, 0, std::ptrdiff_t(n)));
-  };
-  return {clip(hs, p.h), clip(hs + std::ptrdiff_t(p.kh), p.h), clip(ws, p.w),
-          clip(ws + std::ptrdiff_t(p.kw), p.w)};
+std::vector<Span> spans(std::size_t out, std::size_t stride, std::size_t pad, std::size_t k,
+                        std::size_t size) {
+  std::vector<Span> r(out);
+  for (std::size_t o = 0; o < out; ++o) {
+    std::ptrdiff_t start = std::ptrdiff_t(o * stride) - std::ptrdiff_t(pad);
+    auto clip = [size](std::ptrdiff_t v) {
+      return static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(v, 0, std::ptrdiff_t(size)));
+    };
+    r[o] = {clip(start), clip(start + std::ptrdiff_t(k))};
+  }
+  return r;
 }
 
 template <class T>
@@ -224,20 +227,22 @@ void max_pool_typed(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& idx) 
   const T* xp = x.data_ptr<T>();
   T* yp = y.data_ptr<T>();
   std::int64_t* ip = idx.data_ptr<std::int64_t>();
+  const std::vector<Span> rows = spans(p.oh, p.sh, p.ph, p.kh, p.h), cols = spans(p.ow, p.sw, p.pw, p.kw, p.w);
   over_planes(p, [&](std::size_t q) {
     const T* plane = xp + q * p.h * p.w;
+    T* yq = yp + q * p.oh * p.ow;
+    std::int64_t* iq = ip + q * p.oh * p.ow;
     for (std::size_t oh = 0; oh < p.oh; ++oh)
       for (std::size_t ow = 0; ow < p.ow; ++ow) {
-        Window win = window(p, oh, ow);
-        std::size_t best = win.h0 * p.w + win.w0;
-        for (std::size_t i = win.h0; i < win.h1; ++i)
-          for (std::size_t j = win.w0; j < win.w1; ++j) {
+        std::size_t best = rows[oh].lo * p.w + cols[ow].lo;
+        T top = plane[best];
+        for (std::size_t i = rows[oh].lo; i < rows[oh].hi; ++i)
+          for (std::size_t j = cols[ow].lo; j < cols[ow].hi; ++j) {
             T v = plane[i * p.w + j];
-            if (v > plane[best] || v != v) best = i * p.w + j;  // NaN wins, as in PyTorch
+            if (v > top || v != v) top = v, best = i * p.w + j;  // NaN wins, as in PyTorch
           }
-        std::size_t o = (q * p.oh + oh) * p.ow + ow;
-        yp[o] = plane[best];
-        ip[o] = static_cast<std::int64_t>(best);
+        yq[oh * p.ow + ow] = top;
+        iq[oh * p.ow + ow] = static_cast<std::int64_t>(best);
       }
   });
 }
@@ -247,23 +252,23 @@ void avg_pool_typed(const Tensor& in, const PoolGeom& p, Tensor& out) {
   const T* src = in.data_ptr<T>();
   T* dst = out.data_ptr<T>();
   T scale = T(1) / T(p.kh * p.kw);  // padding counts in the divisor (PyTorch's default)
+  const std::vector<Span> rows = spans(p.oh, p.sh, p.ph, p.kh, p.h), cols = spans(p.ow, p.sw, p.pw, p.kw, p.w);
   over_planes(p, [&](std::size_t q) {
-    T* dx = backward ? dst + q * p.h * p.w : nullptr;
-    if (backward) std::fill(dx, dx + p.h * p.w, T(0));
     for (std::size_t oh = 0; oh < p.oh; ++oh)
       for (std::size_t ow = 0; ow < p.ow; ++ow) {
-        Window win = window(p, oh, ow);
         std::size_t o = (q * p.oh + oh) * p.ow + ow;
         if (backward) {
+          T* dx = dst + q * p.h * p.w;
+          if (oh == 0 && ow == 0) std::fill(dx, dx + p.h * p.w, T(0));
           T v = src[o] * scale;
-          for (std::size_t i = win.h0; i < win.h1; ++i)
-            for (std::size_t j = win.w0; j < win.w1; ++j) dx[i * p.w + j] += v;
+          for (std::size_t i = rows[oh].lo; i < rows[oh].hi; ++i)
+            for (std::size_t j = cols[ow].lo; j < cols[ow].hi; ++j) dx[i * p.w + j] += v;
           continue;
         }
         const T* plane = src + q * p.h * p.w;
         T s = T(0);
-        for (std::size_t i = win.h0; i < win.h1; ++i)
-          for (std::size_t j = win.w0; j < win.w1; ++j) s += plane[i * p.w + j];
+        for (std::size_t i = rows[oh].lo; i < rows[oh].hi; ++i)
+          for (std::size_t j = cols[ow].lo; j < cols[ow].hi; ++j) s += plane[i * p.w + j];
         dst[o] = s * scale;
       }
   });
