@@ -1,6 +1,6 @@
-// Convolution and pooling kernels (NCHW). A convolution is im2col + one GEMM per sample and
-// group: the sample's receptive fields become the columns of a [C/g * kh * kw, OH * OW] matrix,
-// and the weights [O/g, C/g * kh * kw] multiply it. The input gradient is the transposed GEMM
+// Convolution and pooling kernels (NCHW). A convolution is im2col + one GEMM per group and block
+// of samples: the samples' receptive fields become the columns of a [C/g * kh * kw, nb * OH * OW]
+// matrix, and the weights [O/g, C/g * kh * kw] multiply it. The input gradient is the transposed GEMM
 // followed by col2im (im2col's adjoint, which adds overlapping fields back); the weight gradient
 // is G cols^T summed over the batch.
 //
@@ -37,11 +37,6 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const d
 
 std::size_t out_len(const ConvGeom& g) { return g.oh * g.ow; }
 std::size_t col_rows(const ConvGeom& g) { return g.c * g.kh * g.kw; }
-// A 1x1 kernel at stride 1 without padding reads the input as it is: no im2col needed.
-bool direct(const ConvGeom& g) {
-  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
-}
-
 // The output columns [lo, hi) whose input column ow * stride + off lies inside [0, size).
 void valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t size, std::size_t out,
                  std::size_t& lo, std::size_t& hi) {
@@ -53,15 +48,16 @@ void valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t size, std::
       std::clamp<std::ptrdiff_t>(last + 1, static_cast<std::ptrdiff_t>(lo), static_cast<std::ptrdiff_t>(out)));
 }
 
-// cols[(c, ki, kj), (oh, ow)] = x[c, oh * sh - ph + ki * dh, ow * sw - pw + kj * dw], 0 outside.
-// With `add`, the adjoint: x[...] += cols[...] (col2im; x must start zeroed).
+// cols[(c, ki, kj), (oh, ow)] = x[c, oh * sh - ph + ki * dh, ow * sw - pw + kj * dw], 0 outside;
+// each row of cols starts `ld` elements after the previous one (a block of samples sits side by
+// side). With `add`, the adjoint: x[...] += cols[...] (col2im; x must start zeroed).
 template <class T, bool add>
-void im2col_or_back(const ConvGeom& g, T* x, T* cols) {
+void im2col_or_back(const ConvGeom& g, T* x, T* cols, std::size_t ld) {
   std::size_t len = out_len(g);
   for (std::size_t c = 0; c < g.c; ++c)
     for (std::size_t ki = 0; ki < g.kh; ++ki)
       for (std::size_t kj = 0; kj < g.kw; ++kj) {
-        T* row = cols + ((c * g.kh + ki) * g.kw + kj) * len;
+        T* row = cols + ((c * g.kh + ki) * g.kw + kj) * ld;
         std::ptrdiff_t hoff = std::ptrdiff_t(ki * g.dh) - std::ptrdiff_t(g.ph);
         std::ptrdiff_t woff = std::ptrdiff_t(kj * g.dw) - std::ptrdiff_t(g.pw);
         std::size_t h_lo, h_hi, w_lo, w_hi;
@@ -69,10 +65,9 @@ void im2col_or_back(const ConvGeom& g, T* x, T* cols) {
         valid_range(woff, g.sw, g.w, g.ow, w_lo, w_hi);
         if (!add) std::fill(row, row + h_lo * g.ow, T(0));
         for (std::size_t oh = h_lo; oh < h_hi; ++oh) {
-          T* src = x + (c * g.h + std::size_t(std::ptrdiff_t(oh * g.sh) + hoff)) * g.w;
+          T* s = x + (c * g.h + std::size_t(std::ptrdiff_t(oh * g.sh) + hoff)) * g.w +
+                 (std::ptrdiff_t(w_lo * g.sw) + woff);
           T* dst = row + oh * g.ow;
-          std::ptrdiff_t base = std::ptrdiff_t(w_lo * g.sw) + woff;
-          T* s = src + base;
           if (add) {
             for (std::size_t ow = w_lo; ow < w_hi; ++ow, s += g.sw) *s += dst[ow];
             continue;
@@ -107,32 +102,74 @@ std::size_t over_batch(const ConvGeom& g, F&& fn) {
   return chunks;
 }
 
-template <class T>
+template <class T, int slot>
 T* scratch(std::size_t n) {
   thread_local std::vector<T> buffer;
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }
 
+// Samples per GEMM: small images (LeNet's 10x10 maps) make thin products that OpenBLAS runs
+// slowly, so several samples' columns sit side by side in one product, as many as keep the
+// column block within about an L2 cache (a larger block only moves more memory).
+template <class T>
+std::size_t block_samples(const ConvGeom& g) {
+  constexpr std::size_t kColumnBytes = std::size_t(384) << 10;
+  std::size_t per_sample = col_rows(g) * out_len(g) * sizeof(T);
+  return std::clamp<std::size_t>(kColumnBytes / std::max<std::size_t>(per_sample, 1), 1, g.n);
+}
+
+// Copies the samples' [o, L] planes from `planes` (sample-major) into the side-by-side block
+// layout [o, nb * L], or back with `to_block` false.
+template <class T>
+void relayout(const ConvGeom& g, std::size_t nb, const T* from, T* to, bool to_block) {
+  std::size_t len = out_len(g), ld = nb * len;
+  for (std::size_t s = 0; s < nb; ++s)
+    for (std::size_t o = 0; o < g.o; ++o) {
+      const T* src = to_block ? from + (s * g.o + o) * len : from + o * ld + s * len;
+      T* dst = to_block ? to + o * ld + s * len : to + (s * g.o + o) * len;
+      std::copy(src, src + len, dst);
+    }
+}
+
+// The im2col columns of samples [s0, s0 + nb) of x, side by side.
+template <class T>
+T* block_columns(const ConvGeom& g, const T* x, std::size_t s0, std::size_t nb) {
+  std::size_t len = out_len(g), ld = nb * len;
+  T* cols = scratch<T, 0>(col_rows(g) * ld);
+  for (std::size_t s = 0; s < nb; ++s)
+    im2col_or_back<T, false>(g, const_cast<T*>(x + (s0 + s) * g.c * g.h * g.w), cols + s * len, ld);
+  return cols;
+}
+
+// The output gradient of samples [s0, s0 + nb) in the block layout (no copy for one sample).
+template <class T>
+const T* block_grad(const ConvGeom& g, const T* gy, std::size_t s0, std::size_t nb) {
+  const T* first = gy + s0 * g.o * out_len(g);
+  if (nb == 1) return first;
+  T* block = scratch<T, 1>(g.o * nb * out_len(g));
+  relayout(g, nb, first, block, true);
+  return block;
+}
+
 template <class T>
 void forward_typed(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, Tensor& y) {
   std::size_t len = out_len(g), og = g.o / g.groups, kg = col_rows(g) / g.groups;
-  const T* xp = x.data_ptr<T>();
   const T* wp = w.data_ptr<T>();
   const T* bp = b.defined() ? b.data_ptr<T>() : nullptr;
-  T* yp = y.data_ptr<T>();
+  std::size_t per_block = block_samples<T>(g);
   over_batch(g, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    T* cols = direct(g) ? nullptr : scratch<T>(col_rows(g) * len);
-    for (std::size_t s = lo; s < hi; ++s) {
-      const T* xs = xp + s * g.c * g.h * g.w;
-      if (!direct(g)) im2col_or_back<T, false>(g, const_cast<T*>(xs), cols);
-      const T* cp = direct(g) ? xs : cols;
-      T* ys = yp + s * g.o * len;
-      if (bp)
-        for (std::size_t o = 0; o < g.o; ++o) std::fill(ys + o * len, ys + (o + 1) * len, bp[o]);
-      for (std::size_t gi = 0; gi < g.groups; ++gi)
-        gemm(false, false, og, len, kg, wp + gi * og * kg, kg, cp + gi * kg * len, len,
-             bp ? T(1) : T(0), ys + gi * og * len, len);
+    for (std::size_t s0 = lo; s0 < hi; s0 += per_block) {
+      std::size_t nb = std::min(per_block, hi - s0), ld = nb * len;
+      const T* cols = block_columns(g, x.data_ptr<T>(), s0, nb);
+      T* ys = y.data_ptr<T>() + s0 * g.o * len;
+      T* out = nb == 1 ? ys : scratch<T, 1>(g.o * ld);
+      for (std::size_t gi = 0; gi < g.groups; ++gi)  // Y_g = W_g cols_g
+        gemm(false, false, og, ld, kg, wp + gi * og * kg, kg, cols + gi * kg * ld, ld, T(0),
+             out + gi * og * ld, ld);
+      if (nb > 1) relayout(g, nb, out, ys, false);
+      for (std::size_t r = 0; bp && r < nb * g.o; ++r)
+        for (T *p = ys + r * len, *e = p + len; p < e; ++p) *p += bp[r % g.o];
     }
   });
 }
@@ -140,21 +177,20 @@ void forward_typed(const Tensor& x, const Tensor& w, const Tensor& b, const Conv
 template <class T>
 void input_grad_typed(const Tensor& gy, const Tensor& w, const ConvGeom& g, Tensor& dx) {
   std::size_t len = out_len(g), og = g.o / g.groups, kg = col_rows(g) / g.groups;
-  const T* gp = gy.data_ptr<T>();
+  std::size_t plane = g.c * g.h * g.w;
   const T* wp = w.data_ptr<T>();
-  T* dp = dx.data_ptr<T>();
+  std::size_t per_block = block_samples<T>(g);
   over_batch(g, [&](std::size_t, std::size_t lo, std::size_t hi) {
-    T* cols = direct(g) ? nullptr : scratch<T>(col_rows(g) * len);
-    for (std::size_t s = lo; s < hi; ++s) {
-      T* ds = dp + s * g.c * g.h * g.w;
-      T* cp = direct(g) ? ds : cols;
-      const T* gs = gp + s * g.o * len;
+    for (std::size_t s0 = lo; s0 < hi; s0 += per_block) {
+      std::size_t nb = std::min(per_block, hi - s0), ld = nb * len;
+      const T* gb = block_grad(g, gy.data_ptr<T>(), s0, nb);
+      T* cols = scratch<T, 0>(col_rows(g) * ld);
       for (std::size_t gi = 0; gi < g.groups; ++gi)  // cols_g = W_g^T G_g
-        gemm(true, false, kg, len, og, wp + gi * og * kg, kg, gs + gi * og * len, len, T(0),
-             cp + gi * kg * len, len);
-      if (direct(g)) continue;
-      std::fill(ds, ds + g.c * g.h * g.w, T(0));
-      im2col_or_back<T, true>(g, ds, cols);
+        gemm(true, false, kg, ld, og, wp + gi * og * kg, kg, gb + gi * og * ld, ld, T(0),
+             cols + gi * kg * ld, ld);
+      T* ds = dx.data_ptr<T>() + s0 * plane;
+      std::fill(ds, ds + nb * plane, T(0));
+      for (std::size_t s = 0; s < nb; ++s) im2col_or_back<T, true>(g, ds + s * plane, cols + s * len, ld);
     }
   });
 }
@@ -163,22 +199,19 @@ template <class T>
 void weight_grad_typed(const Tensor& x, const Tensor& gy, const ConvGeom& g, Tensor& dw) {
   std::size_t len = out_len(g), og = g.o / g.groups, kg = col_rows(g) / g.groups;
   std::size_t wsize = g.o * kg;
-  const T* xp = x.data_ptr<T>();
-  const T* gp = gy.data_ptr<T>();
   T* dwp = dw.data_ptr<T>();
   std::size_t threads = static_cast<std::size_t>(parallel::num_threads());
   std::vector<T> partial(std::min(threads, std::max<std::size_t>(g.n, 1)) * wsize, T(0));
   std::fill(dwp, dwp + wsize, T(0));
+  std::size_t per_block = block_samples<T>(g);
   std::size_t chunks = over_batch(g, [&](std::size_t chunk, std::size_t lo, std::size_t hi) {
     T* acc = chunk == 0 ? dwp : partial.data() + chunk * wsize;
-    T* cols = direct(g) ? nullptr : scratch<T>(col_rows(g) * len);
-    for (std::size_t s = lo; s < hi; ++s) {
-      const T* xs = xp + s * g.c * g.h * g.w;
-      if (!direct(g)) im2col_or_back<T, false>(g, const_cast<T*>(xs), cols);
-      const T* cp = direct(g) ? xs : cols;
-      const T* gs = gp + s * g.o * len;
+    for (std::size_t s0 = lo; s0 < hi; s0 += per_block) {
+      std::size_t nb = std::min(per_block, hi - s0), ld = nb * len;
+      const T* cols = block_columns(g, x.data_ptr<T>(), s0, nb);
+      const T* gb = block_grad(g, gy.data_ptr<T>(), s0, nb);
       for (std::size_t gi = 0; gi < g.groups; ++gi)  // dW_g += G_g cols_g^T
-        gemm(false, true, og, kg, len, gs + gi * og * len, len, cp + gi * kg * len, len, T(1),
+        gemm(false, true, og, kg, ld, gb + gi * og * ld, ld, cols + gi * kg * ld, ld, T(1),
              acc + gi * og * kg, kg);
     }
   });
