@@ -1080,8 +1080,9 @@ class Tracer {
 std::string chain_rule_trace(const Tensor& root, DotOptions options) {
   const Graph g = collect(root, "chain_rule_trace");
   if (!g.backward_ran)
-    throw Error("chain_rule_trace: backward has not run on the graph of " +
-                describe(root) + "; call backward() on it first");
+    throw Error("chain_rule_trace: no backward gradients are kept for the graph of " +
+                describe(root) + "; run backward() (or ag::grad) on it inside an "
+                "ag::KeepGradsForDumpsGuard first");
   return Tracer(g, options).run();
 }
 

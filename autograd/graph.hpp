@@ -18,6 +18,23 @@ struct DotOptions {
   std::string rankdir = "LR";
 };
 
+// Backward keeps only the gradients that leaves (.grad) and retain_grad() tensors need; every
+// other interior gradient is freed as soon as its node has run. While a KeepGradsForDumpsGuard
+// is alive (on the thread running backward), each node also keeps the gradient that reached it,
+// so that to_dot, save_graph and chain_rule_trace can show every gradient of that backward:
+//   { ag::KeepGradsForDumpsGuard keep; loss.backward(); }  ag::save_graph(loss, "g.svg");
+// Without it a dump shows the values, and gradients only for leaves and retain_grad tensors.
+class KeepGradsForDumpsGuard {
+ public:
+  explicit KeepGradsForDumpsGuard(bool on = true);
+  ~KeepGradsForDumpsGuard();
+  KeepGradsForDumpsGuard(const KeepGradsForDumpsGuard&) = delete;
+  KeepGradsForDumpsGuard& operator=(const KeepGradsForDumpsGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Deterministic: the same graph gives the same text (ids follow a walk from the root, never
 // pointers). Parameters, constants, intermediates and ops are styled apart; tensors recorded
 // inside an nn::Module are grouped in a cluster labelled with the module's path.

@@ -14,6 +14,8 @@ packages=(
   graphviz                                    # rendering graph dumps to SVG/PNG
   dataset-fashion-mnist                       # the demo's data
   python3-numpy                               # helper scripts
+  clang-14 libclang-rt-14-dev                 # libFuzzer harnesses (scripts/fuzz.sh)
+  libopenmpi-dev openmpi-bin                  # ag::dist: data-parallel training (mpirun)
 )
 
 missing=()

@@ -22,6 +22,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 }  // namespace
 
 TEST_CASE("trace of (a*b + c) * tanh(d) matches the hand derivation", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor a = scalar(2.0).set_name("a").requires_grad_();
   Tensor b = scalar(-3.0).set_name("b").requires_grad_();
   Tensor c = scalar(10.0).set_name("c");
@@ -74,6 +75,7 @@ TEST_CASE("trace of (a*b + c) * tanh(d) matches the hand derivation", "[graph][t
 }
 
 TEST_CASE("trace adds up a gradient that arrives along several paths", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   // L = x * sigmoid(x): x reaches L directly and through the sigmoid.
   Tensor x = scalar(0.5, float64).set_name("x").requires_grad_();
   Tensor s = sigmoid(x).set_name("s");
@@ -98,6 +100,7 @@ TEST_CASE("trace adds up a gradient that arrives along several paths", "[graph][
 }
 
 TEST_CASE("trace sums an interior tensor's paths before going on", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   // u = 3x is used twice by one op: L = u * u, so dL/du = u + u, then dL/dx = 3 dL/du.
   Tensor x = scalar(2.0).set_name("x").requires_grad_();
   Tensor u = (x * 3.0).set_name("u");
@@ -118,6 +121,7 @@ TEST_CASE("trace sums an interior tensor's paths before going on", "[graph][trac
 }
 
 TEST_CASE("trace of a small layer: vectors and matrices in full", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   const std::vector<double> W_values{0.1, -0.2, 0.3, 0.4, 0.5, -0.6}, xv{1.0, 2.0, -1.0};
   Tensor W = tensor(W_values, {2, 3}, float64).set_name("W").requires_grad_();
   Tensor x = tensor(xv, {3}, float64).set_name("x");
@@ -148,6 +152,7 @@ TEST_CASE("trace of a small layer: vectors and matrices in full", "[graph][trace
 }
 
 TEST_CASE("trace shows a broadcast gradient summed back to its input's shape", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor x = tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2}, float64).set_name("x");
   Tensor b = tensor({0.5, -1.0}, {2}, float64).set_name("b").requires_grad_();
   Tensor y = (x + b).set_name("y");
@@ -163,6 +168,7 @@ TEST_CASE("trace shows a broadcast gradient summed back to its input's shape", "
 }
 
 TEST_CASE("trace after a backward that freed saved indices, and with retain_graph", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   auto build = [] {
     Tensor x = tensor({1.0, 5.0, 2.0}).set_name("x").requires_grad_();
     Tensor m = max(x, 0).set_name("m");
@@ -190,6 +196,7 @@ TEST_CASE("trace after a backward that freed saved indices, and with retain_grap
 }
 
 TEST_CASE("trace notes a .grad that accumulated over several backward calls", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor w = scalar(3.0).set_name("w").requires_grad_();
   Tensor L = (w * w).set_name("L");
   L.backward({}, true);
@@ -201,6 +208,7 @@ TEST_CASE("trace notes a .grad that accumulated over several backward calls", "[
 }
 
 TEST_CASE("trace of ag::grad and of very deep graphs", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor x = scalar(1.5, float64).set_name("x").requires_grad_();
   Tensor y = x;
   const int depth = 20000;
