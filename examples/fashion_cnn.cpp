@@ -77,6 +77,63 @@ ag::data::TensorDataset as_images(const ag::data::TensorDataset& set, std::size_
   return {set.inputs().slice(0, 0, n).reshape({n, 1, 28, 28}), set.targets().slice(0, 0, n)};
 }
 
+// One pass over the training data: the progress line, the training-loss curve (a point per
+// tenth of an epoch), then the test score, printed and added to the test curve.
+void train_epoch(LeNet& model, ag::optim::Optimizer& opt, ag::data::DataLoader& loader,
+                 const ag::data::TensorDataset& test, int epoch, int epochs, ex::Series& train_curve,
+                 ex::Series& test_curve) {
+  ex::Timer epoch_time;
+  const std::size_t batches = loader.num_batches();
+  ex::Progress progress(epoch, epochs, batches);
+  double loss_sum = 0, right = 0, chunk_loss = 0;
+  std::size_t seen = 0, b = 0, chunk_batches = 0;
+  for (const ag::data::Batch& batch : loader) {
+    Tensor logits = model(batch.inputs);
+    Tensor loss = F::cross_entropy(logits, batch.targets);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+
+    double rows = static_cast<double>(batch.inputs.size(0));
+    loss_sum += loss.item() * rows;
+    right += ex::accuracy(logits, batch.targets) * rows;
+    seen += batch.inputs.size(0);
+    chunk_loss += loss.item();
+    ++chunk_batches;
+    if ((b + 1) * 10 / batches != b * 10 / batches) {  // crossed a tenth of the epoch
+      train_curve.x.push_back(epoch - 1 + static_cast<double>(b + 1) / batches);
+      train_curve.y.push_back(chunk_loss / chunk_batches);
+      chunk_loss = 0;
+      chunk_batches = 0;
+    }
+    ++b;
+    progress.update(b, loss_sum / seen, right / seen, seen / epoch_time.seconds());
+  }
+  double seconds = epoch_time.seconds();
+  ex::Score score = ex::evaluate(model, test);
+  test_curve.x.push_back(epoch);
+  test_curve.y.push_back(score.loss);
+  std::printf("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f accuracy %.4f | %.2f s, %.0f samples/s\n",
+              epoch, epochs, loss_sum / seen, right / seen, score.loss, score.accuracy, seconds,
+              seen / seconds);
+}
+
+// Saves the weights, reloads them into a freshly built model and checks it scores the same;
+// returns the test accuracy.
+double save_and_reload(LeNet& model, const Setup& setup, const ag::data::TensorDataset& test,
+                       const ex::Args& args) {
+  double accuracy = ex::evaluate(model, test).accuracy;
+  std::string weights = args.out_path("fashion_cnn.npz");
+  model.save(weights);
+  auto reloaded = std::make_shared<LeNet>(setup.c1, setup.c2);
+  reloaded->load(weights);
+  double reloaded_accuracy = ex::evaluate(*reloaded, test).accuracy;
+  std::cout << "saved the weights to " << weights << " and reloaded them into a new model\n";
+  ex::expect(reloaded_accuracy == accuracy,
+             "the reloaded model scores the same (" + ex::fixed(reloaded_accuracy) + ")");
+  return accuracy;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,43 +169,9 @@ int main(int argc, char** argv) {
 
   ex::Series train_curve{"training loss (per tenth of an epoch)", {}, {}, ex::colors::blue};
   ex::Series test_curve{"test loss (end of each epoch)", {}, {}, ex::colors::orange};
-  const std::size_t batches = loader.num_batches();
   ex::Timer total_time;
-  for (int epoch = 1; epoch <= args.epochs; ++epoch) {
-    ex::Timer epoch_time;
-    ex::Progress progress(epoch, args.epochs, batches);
-    double loss_sum = 0, right = 0, chunk_loss = 0;
-    std::size_t seen = 0, b = 0, chunk_batches = 0;
-    for (const ag::data::Batch& batch : loader) {
-      Tensor logits = (*model)(batch.inputs);
-      Tensor loss = F::cross_entropy(logits, batch.targets);
-      opt->zero_grad();
-      loss.backward();
-      opt->step();
-
-      double rows = static_cast<double>(batch.inputs.size(0));
-      loss_sum += loss.item() * rows;
-      right += ex::accuracy(logits, batch.targets) * rows;
-      seen += batch.inputs.size(0);
-      chunk_loss += loss.item();
-      ++chunk_batches;
-      if ((b + 1) * 10 / batches != b * 10 / batches) {  // crossed a tenth of the epoch
-        train_curve.x.push_back(epoch - 1 + static_cast<double>(b + 1) / batches);
-        train_curve.y.push_back(chunk_loss / chunk_batches);
-        chunk_loss = 0;
-        chunk_batches = 0;
-      }
-      ++b;
-      progress.update(b, loss_sum / seen, right / seen, seen / epoch_time.seconds());
-    }
-    double seconds = epoch_time.seconds();
-    ex::Score score = ex::evaluate(*model, test);
-    test_curve.x.push_back(epoch);
-    test_curve.y.push_back(score.loss);
-    std::printf("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f accuracy %.4f | %.2f s, %.0f samples/s\n",
-                epoch, args.epochs, loss_sum / seen, right / seen, score.loss, score.accuracy, seconds,
-                seen / seconds);
-  }
+  for (int epoch = 1; epoch <= args.epochs; ++epoch)
+    train_epoch(*model, *opt, loader, test, epoch, args.epochs, train_curve, test_curve);
   std::printf("trained %d epochs in %.2f s (%.2f s per epoch)\n", args.epochs, total_time.seconds(),
               total_time.seconds() / std::max(args.epochs, 1));
 
@@ -158,16 +181,7 @@ int main(int argc, char** argv) {
       .save_png(picture);
   std::cout << "wrote " << picture << "\n";
 
-  // Save, reload into a freshly built model, and check that it scores exactly the same.
-  double accuracy = ex::evaluate(*model, test).accuracy;
-  std::string weights = args.out_path("fashion_cnn.npz");
-  model->save(weights);
-  auto reloaded = std::make_shared<LeNet>(setup.c1, setup.c2);
-  reloaded->load(weights);
-  double reloaded_accuracy = ex::evaluate(*reloaded, test).accuracy;
-  std::cout << "saved the weights to " << weights << " and reloaded them into a new model\n";
-  ex::expect(reloaded_accuracy == accuracy,
-             "the reloaded model scores the same (" + ex::fixed(reloaded_accuracy) + ")");
+  double accuracy = save_and_reload(*model, setup, test, args);
   if (args.given("--min-accuracy"))
     ex::expect(accuracy >= args.min_accuracy, "test accuracy >= " + ex::fixed(args.min_accuracy, 3));
   std::cout << "test accuracy: " << ex::fixed(accuracy) << std::endl;
