@@ -555,6 +555,12 @@ Tensor Tensor::select(std::ptrdiff_t axis, std::int64_t index) const {
 Tensor Tensor::index_select(std::ptrdiff_t axis, const std::vector<std::size_t>& index) const {
   return ag::index_select(*this, axis, index);
 }
+Tensor Tensor::var(const Axes& axes, std::int64_t correction, bool keepdim) const {
+  return ag::var(*this, axes, correction, keepdim);
+}
+Tensor Tensor::stddev(const Axes& axes, std::int64_t correction, bool keepdim) const {
+  return ag::stddev(*this, axes, correction, keepdim);
+}
 Tensor Tensor::softmax(std::ptrdiff_t axis) const { return ag::softmax(*this, axis); }
 Tensor Tensor::log_softmax(std::ptrdiff_t axis) const { return ag::log_softmax(*this, axis); }
 

@@ -152,6 +152,8 @@ class Tensor {
   Tensor max(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor min(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor logsumexp(std::ptrdiff_t axis, bool keepdim = false) const;
+  Tensor var(const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false) const;
+  Tensor stddev(const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false) const;
   Tensor argmax(std::ptrdiff_t axis) const;
   Tensor norm(double p = 2) const;
   Tensor norm(double p, const Axes& axes, bool keepdim = false) const;

@@ -70,7 +70,7 @@ have_torch=0
 [ "$have_torch" = 1 ] || echo "run.sh: no torch_bench (libtorch-dev not found): ag only" >&2
 
 # LibTorch has no 'hand' or 'par' group: pass it only the groups it knows.
-torch_groups="mlp,mlp_relu,ops,matmul,sigx"
+torch_groups="mlp,mlp_relu,ops,matmul,sigx,conv,cnn"
 if [ -n "$only" ]; then
   torch_only=$(python3 -c 'import sys; a=sys.argv[1].split(","); b=sys.argv[2].split(","); print(",".join(g for g in a if g in b))' "$only" "$torch_groups")
 else
