@@ -41,8 +41,10 @@
 #include <vector>
 
 #include <autograd/engine.hpp>
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 /// A plain value kept for backward in AutogradContext::saved_data: double, int64, bool, string,
@@ -195,3 +197,4 @@ struct Function {
 };
 
 }  // namespace ag
+AG_API_END

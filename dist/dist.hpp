@@ -28,9 +28,11 @@
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 #include <nn/module.hpp>
 
+AG_API_BEGIN
 namespace ag::dist {
 
 enum class ReduceOp { Sum, Mean, Max };
@@ -148,3 +150,4 @@ class DistributedSampler {
 };
 
 }  // namespace ag::dist
+AG_API_END
