@@ -12,7 +12,6 @@
 
 #include <autograd/detail/impl.hpp>
 #include <autograd/engine.hpp>
-#include <autograd/graph.hpp>
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/ops.hpp>
 
@@ -332,7 +331,6 @@ void BackwardPass::run_node(Node& node) {
   if (keep_grads_) node.grad = g.defined() && g.requires_grad() ? g.detach() : g;
   if (!retain_) {
     node.released = true;
-    node.saved = Tensor();
     if (node.custom) release_saved(*node.custom);
   }
 }

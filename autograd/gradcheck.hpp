@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,16 @@ struct GradcheckEntry {
   Shape shape;  ///< the input's shape
   std::vector<std::size_t> index;  ///< the input element where the gradients differ most
   std::size_t output_index = 0;    ///< and the (flat) output element whose derivative it is
-  double analytic = 0;   ///< autograd's derivative there
-  double reference = 0;  ///< the numeric (or hand-derived) one
-  double abs_error = 0;  ///< |analytic - reference|
-  double rel_error = 0;  ///< abs_error / |reference|
+  double analytic = 0, reference = 0, abs_error = 0, rel_error = 0;
   bool ok = true;  ///< within atol + rtol * |reference| everywhere
+  /// How many compared values (Jacobian entries for gradcheck, elements for compare_gradients)
+  /// are off, and autograd/reference over all of them: a constant ratio (3.00 everywhere) points
+  /// at a missing factor such as 1/N.
+  std::size_t compared = 0, mismatched = 0;
+  double ratio_lo = std::numeric_limits<double>::infinity();
+  double ratio_hi = -std::numeric_limits<double>::infinity();
+  bool ratio_defined = true;  ///< false once a reference is 0 where autograd is not
+  bool constant_ratio() const;
 };
 
 /// The outcome of gradcheck, gradgradcheck or compare_gradients.
@@ -47,8 +53,14 @@ struct GradcheckResult {
 /// base of autograd/function.hpp).
 using CheckFunction = std::function<Tensor(const std::vector<Tensor>&)>;
 
-GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});  ///< autograd's gradients against central differences (float64)
-GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});  ///< the same for second derivatives
+/// gradcheck checks the inputs that require grad, or every float input when none does; f runs
+/// with grad mode on for the numeric differences too, so f may itself call ag::grad (a gradient
+/// penalty) or ag::Function. compare_gradients follows the same rule: a hand-derived gradient
+/// given for an input that is not checked is reported as a warning, not compared.
+GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions = {});
+GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                              GradcheckOptions = {});
 /// Autograd's gradient of f (summed over its outputs) against gradients derived by hand.
 GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& inputs,
                                   const std::vector<Tensor>& hand_derived, GradcheckOptions = {});

@@ -377,18 +377,27 @@ std::string tensor_record(const Graph& g, std::size_t ti, const DotOptions& o) {
          "\", label=\"" + label + "\"];";
 }
 
+// A named attribute from the op's entry (OpDef::attributes), as a number; 0 when it has none.
+double attr_value(const Node& n, const char* key) {
+  if (!n.op || !n.op->attributes) return 0;
+  for (const auto& [name, text] : n.op->attributes(n))
+    if (name == key) return text == "true" ? 1 : std::strtod(text.c_str(), nullptr);
+  return 0;
+}
+
 // The scalar an op was given, in a second line under its name: "div_scalar" then "/ 2".
 std::string op_attribute(const Node& n, int precision) {
   const std::string op = n.op ? n.op->name : "";
-  const std::string a = num(n.a, precision), b = num(n.b, precision);
-  if (op == "add_scalar") return n.a < 0 ? "- " + num(-n.a, precision) : "+ " + a;
-  if (op == "rsub_scalar") return a + " -";
-  if (op == "mul_scalar") return "* " + a;
-  if (op == "div_scalar") return "/ " + a;
-  if (op == "rdiv_scalar") return a + " /";
-  if (op == "pow") return "^" + a;
-  if (op == "leaky_relu") return "slope " + a;
-  if (op == "clamp") return "[" + a + ", " + b + "]";
+  auto text = [&](const char* key) { return num(attr_value(n, key), precision); };
+  const double c = attr_value(n, "c");
+  if (op == "add_scalar") return c < 0 ? "- " + num(-c, precision) : "+ " + text("c");
+  if (op == "rsub_scalar") return text("c") + " -";
+  if (op == "mul_scalar") return "* " + text("c");
+  if (op == "div_scalar") return "/ " + text("c");
+  if (op == "rdiv_scalar") return text("c") + " /";
+  if (op == "pow") return "^" + text("p");
+  if (op == "leaky_relu") return "slope " + text("slope");
+  if (op == "clamp") return "[" + text("lo") + ", " + text("hi") + "]";
   return "";
 }
 
@@ -621,10 +630,10 @@ std::vector<std::pair<std::string, double>> scalar_attributes(const Node& n) {
   const std::string op = n.op ? n.op->name : "";
   if (op == "add_scalar" || op == "rsub_scalar" || op == "mul_scalar" || op == "div_scalar" ||
       op == "rdiv_scalar")
-    return {{"c", n.a}};
-  if (op == "pow") return {{"p", n.a}};
-  if (op == "leaky_relu") return {{"slope", n.a}};
-  if (op == "clamp") return {{"lo", n.a}, {"hi", n.b}};
+    return {{"c", attr_value(n, "c")}};
+  if (op == "pow") return {{"p", attr_value(n, "p")}};
+  if (op == "leaky_relu") return {{"slope", attr_value(n, "slope")}};
+  if (op == "clamp") return {{"lo", attr_value(n, "lo")}, {"hi", attr_value(n, "hi")}};
   return {};
 }
 
@@ -813,19 +822,21 @@ class Tracer {
     const char* infix = infix_of(op);
     if (infix && o.in.size() == 2) return name(o.in[0]) + infix + name(o.in[1]);
     if (op == "matmul" && o.in.size() == 2)
-      return name(o.in[0]) + (n.flag ? "^T" : "") + " @ " + name(o.in[1]) + (n.flag2 ? "^T" : "");
+      return name(o.in[0]) + (attr_value(n, "trans_a") ? "^T" : "") + " @ " + name(o.in[1]) +
+             (attr_value(n, "trans_b") ? "^T" : "");
     if (op == "linear" && o.in.size() == 3)
       return name(o.in[0]) + " @ " + name(o.in[1]) + "^T" +
              (o.in[2] >= 0 ? " + " + name(o.in[2]) : "");
     if (o.in.size() == 1) {
       const std::string x = name(o.in[0]);
+      const double c = attr_value(n, op == "pow" ? "p" : "c");
       if (op == "add_scalar")
-        return n.a < 0 ? x + " - " + num(-n.a, p) : x + " + " + num(n.a, p);
-      if (op == "rsub_scalar") return num(n.a, p) + " - " + x;
-      if (op == "mul_scalar") return x + " * " + num(n.a, p);
-      if (op == "div_scalar") return x + " / " + num(n.a, p);
-      if (op == "rdiv_scalar") return num(n.a, p) + " / " + x;
-      if (op == "pow") return x + "^" + num(n.a, p);
+        return c < 0 ? x + " - " + num(-c, p) : x + " + " + num(c, p);
+      if (op == "rsub_scalar") return num(c, p) + " - " + x;
+      if (op == "mul_scalar") return x + " * " + num(c, p);
+      if (op == "div_scalar") return x + " / " + num(c, p);
+      if (op == "rdiv_scalar") return num(c, p) + " / " + x;
+      if (op == "pow") return x + "^" + num(c, p);
       if (op == "neg") return "-" + x;
     }
     std::string e = op + "(";
@@ -856,18 +867,13 @@ class Tracer {
   }
 
   // Runs the op's backward rule again, under no-grad, with `grad_out` as dL/dy. A backward
-  // without retain_graph keeps the inputs and the result but drops `saved` (an index), so only
-  // the ops that read it cannot be re-run then.
+  // without retain_graph keeps the inputs, the result and the attributes, so every rule re-runs.
   bool rerun(const OpVertex& o, const Tensor& grad_out, std::vector<Tensor>& grad_in,
              std::string& why) const {
     Node* n = o.node;
     grad_in.assign(n->inputs.size(), Tensor());
     if (!n->op || !n->op->backward) {
       why = "the op is not differentiable";
-      return false;
-    }
-    if (n->released && !n->saved.defined() && reads_saved(n->op->name)) {
-      why = "backward freed the indices this rule reads; backward(retain_graph=true) keeps them";
       return false;
     }
     NoGradGuard no_grad;
@@ -878,11 +884,6 @@ class Tracer {
       why = e.what();
       return false;
     }
-  }
-
-  // Ops whose backward reads node->saved (the picked or gathered indices).
-  static bool reads_saved(const std::string& op) {
-    return op == "max" || op == "min" || op == "gather" || op == "scatter_add";
   }
 
   // The sum of the gradients a tensor received along several paths; returns the total (the

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <autograd/export.hpp>
+#include <utility>
+
 #include <autograd/tensor.hpp>
 
 AG_API_BEGIN
@@ -68,18 +70,51 @@ Tensor matmul(const Tensor& a, const Tensor& b);  ///< 1-D, 2-D, and batched 3-D
 Tensor t(const Tensor& x);                        ///< 2-D transpose
 Tensor transpose(const Tensor& x, std::ptrdiff_t a0, std::ptrdiff_t a1);  ///< swaps two axes
 
-// ---- shape
+/// shape
 Tensor reshape(const Tensor& x, const Shape& shape);  ///< same elements, new shape
 Tensor flatten(const Tensor& x);  ///< 1-D, row-major
 Tensor squeeze(const Tensor& x, std::ptrdiff_t axis);  ///< removes a size-1 axis
 Tensor unsqueeze(const Tensor& x, std::ptrdiff_t axis);  ///< inserts a size-1 axis
 Tensor broadcast_to(const Tensor& x, const Shape& shape);  ///< NumPy broadcasting to shape
 Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_t stop);  ///< [start, stop) along axis
+/// Element `index` along `axis` (negative from the end), that axis removed; differentiable.
+Tensor select(const Tensor& x, std::ptrdiff_t axis, std::int64_t index);
 Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const std::vector<std::size_t>& index);  ///< the entries at index along axis
 Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis);  ///< joins along an existing axis
 Tensor stack(const std::vector<Tensor>& xs, std::ptrdiff_t axis);  ///< joins along a new axis
 
-// ---- normalised
+/// norms and selection
+/// The vector p-norm (p = 1, 2 or inf) over `axes` (all when empty), PyTorch's torch.norm; its
+/// gradient is 0 at 0 for p = 2. norm(x) is the 2-norm of all elements, a 0-d tensor.
+Tensor norm(const Tensor& x, double p = 2);
+Tensor norm(const Tensor& x, double p, const Axes& axes, bool keepdim = false);
+/// a where cond is nonzero (NaN counts), else b; cond has any dtype; all three broadcast.
+/// Differentiable in a and b, which share one dtype.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// statistics (PyTorch's semantics: correction 1 is the unbiased estimate; N - correction <= 0
+// divides by 0, giving inf or NaN as PyTorch does)
+Tensor var(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
+Tensor stddev(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
+
+// convolution and pooling (NCHW; a {C, H, W} input is one sample)
+struct Size2 {  // a 2-D extent: Size2(3) is {3, 3}; Size2{2, 1} is 2 along H, 1 along W
+  std::size_t h = 1, w = 1;
+  Size2(std::size_t both) : h(both), w(both) {}  // NOLINT: implicit, as LibTorch's ExpandingArray
+  Size2(std::size_t height, std::size_t width) : h(height), w(width) {}
+};
+// x {N, C, H, W}, w {out, C / groups, kh, kw}, b {out} or undefined.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Size2 stride = 1,
+              Size2 padding = 0, Size2 dilation = 1, std::size_t groups = 1);
+// Windows of `kernel`; stride 0 (the default) means stride = kernel, as PyTorch's None does.
+// Padding is at most half the kernel; max pooling never picks it, average pooling counts it.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0);
+
+// normalised
+Tensor softmax(const Tensor& x, std::ptrdiff_t axis);
+Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis);
+
+/// normalised
 Tensor softmax(const Tensor& x, std::ptrdiff_t axis);  ///< exp(x) / sum(exp(x)) along axis
 Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis);  ///< x - logsumexp(x) along axis, in one pass
 
@@ -111,6 +146,16 @@ Tensor tanh_backward(const Tensor& g, const Tensor& y);  ///< g * (1 - y^2)
 Tensor matmul_flags(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b);
 /// linear(x, w, b) = x w^T + b as one GEMM; b may be undefined.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+
+// Linear algebra through LAPACK, on {n, n} matrices or batches {b, n, n}; float32 or float64.
+// Singular (solve, inv) or non-positive-definite (cholesky) input throws ag::Error.
+namespace linalg {
+Tensor solve(const Tensor& a, const Tensor& b);  // X with A X = B; B {n}, {n, k} or {b, n, k}
+Tensor inv(const Tensor& a);
+Tensor det(const Tensor& a);                     // 0 for a singular matrix, as PyTorch
+std::pair<Tensor, Tensor> slogdet(const Tensor& a);  // (sign, log|det|); singular: (0, -inf)
+Tensor cholesky(const Tensor& a);                // lower L with A = L L^T; reads A's lower triangle
+}  // namespace linalg
 
 }  // namespace ag
 AG_API_END

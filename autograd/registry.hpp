@@ -25,7 +25,8 @@ using Shape = std::vector<std::size_t>;
 using BackwardFn = void (*)(const Node& node, const Tensor& grad_out, Tensor* grad_in);
 
 /// A gradcheck case, stored with the op it checks: input shapes with the domain their random
-/// values are drawn from, and the function of those inputs to check.
+/// values are drawn from, and the function of those inputs to check. Shorthands for writing them
+/// (A, P, U, binary_cases, unary_cases) are in autograd/ops/cases.hpp.
 enum class Domain { Any, Positive, Unit };  ///< normal; in [0.5, 1.5); in (0.05, 0.95)
 struct CaseInput {
   Shape shape;
@@ -49,7 +50,8 @@ class OpInfo {
   BackwardFn backward = nullptr;
   /// The local derivative, one formula per input, in placeholders the teaching tools fill with
   /// the tensors' own names: {0}, {1}, ... the inputs; {y} the output; dy the incoming gradient;
-  /// {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}.
+  /// {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}. An op taking any
+  /// number of inputs (concat) gives one formula for all of them, with {i} for the input.
   std::vector<std::string> grads;
   const char* rule = "";        ///< the same rule in words, for tooltips and the trace's headline
   bool saves_inputs = false;    ///< backward reads the inputs' values (guarded by version counters)
@@ -95,7 +97,8 @@ const OpInfo& register_op(OpDef def);
 /// Registering a name again returns the existing entry.
 const OpInfo& register_custom_op(OpDef def);
 
-/// Every registered op, in registration order.
+/// Every registered op, in registration order. A program linked against the static library holds
+/// the entries of the op files it links (the tests link all of them: WHOLE_ARCHIVE).
 const std::vector<const OpInfo*>& op_registry();
 
 }  // namespace ag

@@ -7,6 +7,9 @@
 //   sigx      y = sigmoid(x) * x + x on 10M floats, ns per element
 //   hand      autograd against hand-written backprop of the mlp workload (ag only)
 //   par       large elementwise ops and a reduction against raw TBB loops (ag only; scaling)
+//   conv      one conv layer (64x16x28x28, 16->32, 3x3, pad 1) forward+backward in GFLOP/s, and
+//             the same three GEMMs per sample on prepared im2col matrices through cblas_sgemm
+//   cnn       LeNet-5 (Fashion-MNIST shapes) training, SGD momentum 0.9, batch 64: samples/s
 #include <cblas.h>  // OpenBLAS's: also declares openblas_set_num_threads
 
 #include <tbb/blocked_range.h>
@@ -25,7 +28,8 @@ using bench::Options;
 using bench::Reporter;
 namespace F = ag::nn::functional;
 
-const std::vector<std::string> kGroups = {"mlp", "mlp_relu", "ops", "matmul", "sigx", "hand", "par"};
+const std::vector<std::string> kGroups = {"mlp", "mlp_relu", "ops", "matmul", "sigx",
+                                          "hand", "par",  "conv", "cnn"};
 
 // MNIST-shaped random data, cut into batches once so that slicing is not timed.
 struct Batches {
@@ -436,6 +440,84 @@ void run_par(const Options& o, const Reporter& report) {
   (void)total;
 }
 
+// Conv layer: forward, and backward to the input, weight and bias, as GFLOP/s of the three
+// GEMMs (2 * N * O * L * K multiply-adds each). The reference runs the very GEMMs ag's im2col
+// path makes, on prepared column matrices, with OpenBLAS's own threads at the same count.
+void run_conv(const Options& o, const Reporter& report) {
+  const bench::ConvShape c;
+  const double flops = c.gemm_flops();
+  ag::Tensor x = ag::randn({c.n, c.in, c.h, c.w}).requires_grad_();
+  ag::nn::Conv2d conv(c.in, c.out, c.k, ag::nn::Conv2dOptions{1, c.pad});
+  ag::Tensor gy = ag::randn({c.n, c.out, c.h, c.w});
+  ag::Tensor y;
+  double tf = bench::seconds_per_call(o, [&] { y = conv(x); });
+  double tb = bench::seconds_with_setup(
+      o,
+      [&] {
+        x.zero_grad();
+        conv.zero_grad();
+        y = conv(x);
+      },
+      [&] { y.backward(gy); });
+  report("conv_fwd", "ms", tf * 1e3);
+  report("conv_fwdbwd", "ms", (tf + tb) * 1e3);
+  report("conv_fwdbwd_rate", "gflop_per_s", 3 * flops / (tf + tb) * 1e-9);
+
+  const int m = int(c.out), l = int(c.h * c.w), k = int(c.in * c.k * c.k);
+  std::vector<float> cols(std::size_t(k) * l, 0.5f), w(std::size_t(m) * k, 0.25f),
+      out(std::size_t(m) * l), dw(std::size_t(m) * k), dcols(std::size_t(k) * l);
+  openblas_set_num_threads(o.threads);
+  double ts = bench::seconds_per_call(o, [&] {
+    for (std::size_t s = 0; s < c.n; ++s) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, l, k, 1.f, w.data(), k, cols.data(), l,
+                  0.f, out.data(), l);  // forward
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, l, m, 1.f, w.data(), k, out.data(), l,
+                  0.f, dcols.data(), l);  // input gradient, before col2im
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, k, l, 1.f, out.data(), l, cols.data(), l,
+                  1.f, dw.data(), k);  // weight gradient
+    }
+  });
+  openblas_set_num_threads(1);
+  report("conv_gemms_cblas", "gflop_per_s", 3 * flops / ts * 1e-9);
+  report("conv_fwdbwd_vs_gemms", "ratio", ts / (tf + tb));
+}
+
+// LeNet-5 as examples/fashion_cnn.cpp builds it, trained on random Fashion-MNIST-shaped data.
+class LeNet : public ag::nn::Module {
+ public:
+  LeNet()
+      : conv1(register_module("conv1", std::make_shared<ag::nn::Conv2d>(1, 6, 5, ag::nn::Conv2dOptions{1, 2}))),
+        conv2(register_module("conv2", std::make_shared<ag::nn::Conv2d>(6, 16, 5))),
+        fc1(register_module("fc1", std::make_shared<ag::nn::Linear>(400, 120))),
+        fc2(register_module("fc2", std::make_shared<ag::nn::Linear>(120, 84))),
+        fc3(register_module("fc3", std::make_shared<ag::nn::Linear>(84, 10))) {}
+  ag::Tensor forward(const ag::Tensor& x) override {
+    ag::Tensor h = F::max_pool2d(ag::relu((*conv1)(x)), 2);
+    h = F::max_pool2d(ag::relu((*conv2)(h)), 2);
+    h = h.reshape({h.size(0), 400});
+    return (*fc3)(ag::relu((*fc2)(ag::relu((*fc1)(h)))));
+  }
+  std::shared_ptr<ag::nn::Conv2d> conv1, conv2;
+  std::shared_ptr<ag::nn::Linear> fc1, fc2, fc3;
+};
+
+void run_cnn(const Options& o, const Reporter& report) {
+  const std::size_t batch = bench::kCnnBatch;
+  Batches data = make_batches(batch);
+  for (auto& in : data.inputs) in = in.reshape({batch, 1, 28, 28});
+  auto model = std::make_shared<LeNet>();
+  ag::optim::SGD opt(model->parameters(), ag::optim::SGDOptions{bench::kCnnLr, 0.9});
+  std::size_t next = 0;
+  double s = bench::seconds_per_call(o, [&] {
+    std::size_t i = next++ % data.inputs.size();
+    opt.zero_grad();
+    ag::Tensor loss = F::cross_entropy((*model)(data.inputs[i]), data.labels[i]);
+    loss.backward();
+    opt.step();
+  });
+  report("cnn_b64", "samples_per_s", double(batch) / s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -451,6 +533,8 @@ int main(int argc, char** argv) {
     if (bench::selected(o, "sigx")) run_sigx(o, report);
     if (bench::selected(o, "hand")) run_hand(o, report);
     if (bench::selected(o, "par")) run_par(o, report);
+    if (bench::selected(o, "conv")) run_conv(o, report);
+    if (bench::selected(o, "cnn")) run_cnn(o, report);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ag_bench: %s\n", e.what());
     return 1;

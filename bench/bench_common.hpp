@@ -188,5 +188,15 @@ inline constexpr std::size_t kMatmulN = 1024;        // workload 4
 inline constexpr std::size_t kSigxElements = 10000000;  // workload 5
 inline constexpr std::size_t kParElements = 1 << 24;    // scaling loops: 64 MiB per float array
 inline constexpr double kLr = 0.1;
+inline constexpr std::size_t kCnnBatch = 64;  // LeNet training (group cnn)
+inline constexpr double kCnnLr = 0.05;
+
+// The conv layer of group conv: 64x16x28x28, 16 -> 32 channels, 3x3, padding 1 (same size out).
+struct ConvShape {
+  std::size_t n = 64, in = 16, out = 32, h = 28, w = 28, k = 3, pad = 1;
+  double gemm_flops() const {  // one of the three GEMMs (forward, input or weight gradient)
+    return 2.0 * double(n) * double(out) * double(h * w) * double(in * k * k);
+  }
+};
 
 }  // namespace bench

@@ -6,6 +6,7 @@
 #   bench/run.sh                      # 5 rounds at 1 and 2 threads, every group
 #   bench/run.sh --rounds 7 --only mlp,ops
 #   bench/run.sh --scaling            # group 'par' at 1, 2, 4, ... nproc threads, ag only
+#   bench/run.sh --distributed        # data-parallel (ag::dist): bench/dist.sh, same options
 #
 # Options: --rounds N (default 5), --threads "1 2", --reps R, --min-time S and --clock wall|cpu
 # (passed to the programs; cpu time is meant for one thread on a loaded machine), --only g1,g2
@@ -26,6 +27,9 @@ scaling=0
 do_build=1
 
 die() { echo "run.sh: $*" >&2; exit 2; }
+for arg in "$@"; do
+  [ "$arg" = --distributed ] && exec "$root/bench/dist.sh" "$@"
+done
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=${2:?}; shift 2 ;;
@@ -66,7 +70,7 @@ have_torch=0
 [ "$have_torch" = 1 ] || echo "run.sh: no torch_bench (libtorch-dev not found): ag only" >&2
 
 # LibTorch has no 'hand' or 'par' group: pass it only the groups it knows.
-torch_groups="mlp,mlp_relu,ops,matmul,sigx"
+torch_groups="mlp,mlp_relu,ops,matmul,sigx,conv,cnn"
 if [ -n "$only" ]; then
   torch_only=$(python3 -c 'import sys; a=sys.argv[1].split(","); b=sys.argv[2].split(","); print(",".join(g for g in a if g in b))' "$only" "$torch_groups")
 else

@@ -1,5 +1,5 @@
 // LibTorch's side of the issue-5 benchmarks: the workloads of ag_bench.cpp (groups mlp,
-// mlp_relu, ops, matmul, sigx), written the way LibTorch's C++ frontend documents them.
+// mlp_relu, ops, matmul, sigx, conv, cnn), written the way LibTorch's C++ frontend documents them.
 // Built only where Debian's libtorch-dev is installed (see bench/CMakeLists.txt).
 #include <torch/torch.h>
 
@@ -16,7 +16,7 @@ namespace {
 using bench::Options;
 using bench::Reporter;
 
-const std::vector<std::string> kGroups = {"mlp", "mlp_relu", "ops", "matmul", "sigx"};
+const std::vector<std::string> kGroups = {"mlp", "mlp_relu", "ops", "matmul", "sigx", "conv", "cnn"};
 
 struct Batches {
   std::vector<torch::Tensor> inputs;  // float32 {batch, 784} in [0, 1)
@@ -173,6 +173,62 @@ void run_sigx(const Options& o, const Reporter& report) {
   report("sigx_fwdbwd", "ns_per_elem", (tf + tb) / double(n) * 1e9);
 }
 
+void run_conv(const Options& o, const Reporter& report) {
+  const bench::ConvShape c;
+  auto i64 = [](std::size_t v) { return std::int64_t(v); };
+  torch::Tensor x = torch::randn({i64(c.n), i64(c.in), i64(c.h), i64(c.w)}).requires_grad_();
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(i64(c.in), i64(c.out), i64(c.k)).padding(i64(c.pad)));
+  torch::Tensor gy = torch::randn({i64(c.n), i64(c.out), i64(c.h), i64(c.w)});
+  torch::Tensor y;
+  double tf = bench::seconds_per_call(o, [&] { y = conv->forward(x); });
+  double tb = bench::seconds_with_setup(
+      o,
+      [&] {
+        drop_grad(x);
+        for (auto& p : conv->parameters()) drop_grad(p);
+        y = conv->forward(x);
+      },
+      [&] { y.backward(gy); });
+  report("conv_fwd", "ms", tf * 1e3);
+  report("conv_fwdbwd", "ms", (tf + tb) * 1e3);
+  report("conv_fwdbwd_rate", "gflop_per_s", 3 * c.gemm_flops() / (tf + tb) * 1e-9);
+}
+
+struct LeNetImpl : torch::nn::Module {
+  LeNetImpl()
+      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 6, 5).padding(2)))),
+        conv2(register_module("conv2", torch::nn::Conv2d(6, 16, 5))),
+        fc1(register_module("fc1", torch::nn::Linear(400, 120))),
+        fc2(register_module("fc2", torch::nn::Linear(120, 84))),
+        fc3(register_module("fc3", torch::nn::Linear(84, 10))) {}
+  torch::Tensor forward(torch::Tensor x) {
+    namespace F = torch::nn::functional;
+    x = F::max_pool2d(torch::relu(conv1->forward(x)), F::MaxPool2dFuncOptions(2));
+    x = F::max_pool2d(torch::relu(conv2->forward(x)), F::MaxPool2dFuncOptions(2));
+    x = x.reshape({x.size(0), 400});
+    return fc3->forward(torch::relu(fc2->forward(torch::relu(fc1->forward(x)))));
+  }
+  torch::nn::Conv2d conv1, conv2;
+  torch::nn::Linear fc1, fc2, fc3;
+};
+
+void run_cnn(const Options& o, const Reporter& report) {
+  const std::int64_t batch = std::int64_t(bench::kCnnBatch);
+  Batches data = make_batches(batch);
+  for (auto& in : data.inputs) in = in.reshape({batch, 1, 28, 28});
+  LeNetImpl model;
+  torch::optim::SGD opt(model.parameters(), torch::optim::SGDOptions(bench::kCnnLr).momentum(0.9));
+  std::size_t next = 0;
+  double s = bench::seconds_per_call(o, [&] {
+    std::size_t i = next++ % data.inputs.size();
+    opt.zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(model.forward(data.inputs[i]), data.labels[i]);
+    loss.backward();
+    opt.step();
+  });
+  report("cnn_b64", "samples_per_s", double(batch) / s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,6 +246,8 @@ int main(int argc, char** argv) {
     if (bench::selected(o, "ops")) run_ops(o, report);
     if (bench::selected(o, "matmul")) run_matmul(o, report);
     if (bench::selected(o, "sigx")) run_sigx(o, report);
+    if (bench::selected(o, "conv")) run_conv(o, report);
+    if (bench::selected(o, "cnn")) run_cnn(o, report);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "torch_bench: %s\n", e.what());
     return 1;

@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +10,8 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+
+#include <nn/functional.hpp>
 
 // Debian's libstb: the PNG encoder is compiled here, once; the bitmap font is header-only.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -33,6 +37,7 @@ const char* kUsage =
     "  --out DIR           where pictures and weights are written (default: .)\n"
     "  --dataset NAME      playground: circle, xor, gaussian, spiral or all\n"
     "  --min-accuracy X    exit with status 1 when the final accuracy is below X\n"
+    "  --config NAME       a named set-up of the example (see above)\n"
     "  --quick             a short run, as CI does\n";
 
 [[noreturn]] void usage_error(const std::string& program, const std::string& problem) {
@@ -68,7 +73,7 @@ void Args::parse(int argc, char** argv) {
       has_value = true;
     }
     if (flag == "--help" || flag == "-h") {
-      std::cout << "usage: " << program << " [flags]\n" << kUsage;
+      std::cout << "usage: " << program << " [flags]\n" << about << kUsage;
       std::exit(0);
     }
     if (flag == "--quick") {
@@ -78,7 +83,7 @@ void Args::parse(int argc, char** argv) {
     }
     static const char* const kValued[] = {"--epochs", "--batch", "--lr", "--hidden", "--activation",
                                           "--seed", "--threads", "--data", "--out", "--dataset",
-                                          "--min-accuracy"};
+                                          "--min-accuracy", "--config"};
     if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued))
       usage_error(program, "unknown flag '" + flag + "'");
     if (!has_value) {
@@ -96,6 +101,7 @@ void Args::parse(int argc, char** argv) {
     else if (flag == "--out") out = value;
     else if (flag == "--dataset") dataset = value;
     else if (flag == "--min-accuracy") min_accuracy = parse_number(program, flag, value);
+    else if (flag == "--config") config = value;
     given_.push_back(flag);
   }
   if (batch == 0) usage_error(program, "--batch must be at least 1");
@@ -533,6 +539,53 @@ Image hstack(const std::vector<Image>& panels, int gap) {
     x += p.width() + gap;
   }
   return strip;
+}
+
+// ---- training on (Fashion-)MNIST ----------------------------------------------------------
+
+ag::data::TensorDataset load_idx_dir(const std::string& dir, const std::string& images,
+                                     const std::string& labels) {
+  auto file = [&](const std::string& name) {
+    std::filesystem::path gz = std::filesystem::path(dir) / (name + ".gz");
+    return std::filesystem::exists(gz) ? gz.string() : (std::filesystem::path(dir) / name).string();
+  };
+  try {
+    return ag::data::load_idx(file(images), file(labels));
+  } catch (const ag::Error& e) {
+    std::cerr << e.what() << "\n--data DIR must hold " << images << "[.gz] and " << labels
+              << "[.gz] (Debian: apt install dataset-fashion-mnist)\n";
+    std::exit(2);
+  }
+}
+
+Score evaluate(ag::nn::Module& model, const ag::data::TensorDataset& set) {
+  ag::NoGradGuard no_grad;
+  model.eval();
+  double loss = 0, right = 0;
+  const std::size_t n = set.size();
+  for (std::size_t start = 0; start < n; start += 1000) {
+    std::size_t stop = std::min(n, start + 1000);
+    ag::Tensor logits = model(set.inputs().slice(0, start, stop));
+    ag::Tensor labels = set.targets().slice(0, start, stop);
+    double rows = static_cast<double>(stop - start);
+    loss += ag::nn::functional::cross_entropy(logits, labels).item() * rows;
+    right += accuracy(logits, labels) * rows;
+  }
+  model.train();
+  return {loss / static_cast<double>(n), right / static_cast<double>(n)};
+}
+
+Progress::Progress(int epoch, int epochs, std::size_t batches)
+    : epoch_(epoch), epochs_(epochs), batches_(batches), tty_(isatty(fileno(stdout)) != 0) {}
+
+void Progress::update(std::size_t batch, double loss, double accuracy, double samples_per_s) {
+  bool last = batch == batches_;  // the epoch's summary line follows it
+  bool quarter = batch * 4 / batches_ != (batch - 1) * 4 / batches_;
+  if (tty_ ? (batch % 50 != 0 && !last) : (last || !quarter)) return;
+  std::printf("%sepoch %d/%d %5.1f%%  loss %.4f  accuracy %.4f  %.0f samples/s%s", tty_ ? "\r" : "",
+              epoch_, epochs_, 100.0 * batch / batches_, loss, accuracy, samples_per_s,
+              tty_ && !last ? "" : "\n");
+  std::fflush(stdout);
 }
 
 }  // namespace ex

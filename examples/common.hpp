@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <autograd/autograd.hpp>
+#include <data/data.hpp>
+#include <nn/module.hpp>
 
 namespace ex {
 
@@ -19,7 +21,7 @@ namespace ex {
 // The flags the examples understand. An example sets its own defaults in the fields, then
 // parse() overrides them from the command line:
 //   --epochs N --batch B --lr X --hidden H[,H...] --activation NAME --seed S --threads T
-//   --data DIR --out DIR --dataset NAME --min-accuracy X --quick --help
+//   --data DIR --out DIR --dataset NAME --min-accuracy X --config NAME --quick --help
 struct Args {
   int epochs = 10;
   std::size_t batch = 32;
@@ -33,6 +35,8 @@ struct Args {
   std::string dataset;                // playground: circle, xor, gaussian, spiral or all
   double min_accuracy = 0;            // exit 1 when the final accuracy is below this
   bool quick = false;                 // the short run CI uses
+  std::string config;                 // an example's named set-up (--config NAME)
+  std::string about;                  // an example's own lines for --help, printed first
 
   // Prints the usage and exits 0 on --help; prints the problem and exits 2 on an unknown flag,
   // a missing value or a value that is not a number.
@@ -74,6 +78,33 @@ double binary_accuracy(const ag::Tensor& prob, const ag::Tensor& target);
 
 // "0.8451" style: fixed notation with `digits` decimals.
 std::string fixed(double value, int digits = 4);
+
+// ---- training on (Fashion-)MNIST ----------------------------------------------------------
+
+// DIR/images and DIR/labels (each .gz if that is there) as a dataset; on failure prints what
+// --data must hold and exits 2.
+ag::data::TensorDataset load_idx_dir(const std::string& dir, const std::string& images,
+                                     const std::string& labels);
+
+struct Score {
+  double loss, accuracy;
+};
+// Cross-entropy and accuracy over a whole dataset, in slices of 1000 rows, in eval mode and
+// without recording a graph; the model is back in training mode after.
+Score evaluate(ag::nn::Module& model, const ag::data::TensorDataset& set);
+
+// One line of progress: rewritten in place on a terminal, printed at each quarter of the epoch
+// otherwise (a log file then gets a few lines per epoch instead of thousands).
+class Progress {
+ public:
+  Progress(int epoch, int epochs, std::size_t batches);
+  void update(std::size_t batch, double loss, double accuracy, double samples_per_s);
+
+ private:
+  int epoch_, epochs_;
+  std::size_t batches_;
+  bool tty_;
+};
 
 // ---- pictures -------------------------------------------------------------------------------
 

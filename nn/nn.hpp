@@ -2,6 +2,7 @@
 #pragma once
 
 #include <autograd/autograd.hpp>
+#include <nn/conv.hpp>
 #include <nn/functional.hpp>
 #include <nn/init.hpp>
 #include <nn/layers.hpp>

@@ -223,6 +223,95 @@ def nn_fixtures():
     w.close()
 
 
+def ops_fixtures():
+    """var/stddev, linalg, conv2d and pooling: inputs, outputs and input gradients for a fixed gy."""
+    w = Writer(os.path.join(OUT, "ops.txt"), "var/stddev, linalg, conv2d and pooling values and gradients")
+    g = torch.Generator().manual_seed(2024)
+    F = torch.nn.functional
+
+    def case(name, fn, inputs):
+        leaves = [t.clone().requires_grad_() for t in inputs]
+        y = fn(*leaves)
+        gy = torch.randn(y.shape, generator=g)
+        (y * gy).sum().backward()
+        for i, t in enumerate(inputs):
+            w.put(f"{name}.in{i}", t)
+        w.put(f"{name}.gy", gy)
+        w.put(f"{name}.y", y)
+        for i, t in enumerate(leaves):
+            w.put(f"{name}.d{i}", t.grad if t.grad is not None else torch.zeros_like(t))
+
+    x = torch.randn(3, 4, generator=g)
+    case("var_all", lambda a: torch.var(a), [x])
+    case("var_axis1_c0_keep", lambda a: torch.var(a, dim=1, correction=0, keepdim=True), [x])
+    case("std_axis0", lambda a: torch.std(a, dim=0), [x])
+    case("std_axes01_c2", lambda a: torch.std(a, dim=(0, 1), correction=2), [x])
+
+    def spd(*shape):
+        m = torch.randn(*shape, generator=g)
+        return m @ m.transpose(-1, -2) + shape[-1] * torch.eye(shape[-1])
+
+    a = torch.randn(3, 3, generator=g) + 3 * torch.eye(3)
+    ab = torch.randn(2, 3, 3, generator=g) + 3 * torch.eye(3)
+    bmat = torch.randn(3, 2, generator=g)
+    bb = torch.randn(2, 3, 2, generator=g)
+    case("solve", lambda p, q: torch.linalg.solve(p, q), [a, bmat])
+    case("solve_batched", lambda p, q: torch.linalg.solve(p, q), [ab, bb])
+    case("inv", lambda p: torch.linalg.inv(p), [a])
+    case("inv_batched", lambda p: torch.linalg.inv(p), [ab])
+    case("det", lambda p: torch.linalg.det(p), [a])
+    case("det_batched", lambda p: torch.linalg.det(p), [ab])
+    case("logabsdet", lambda p: torch.linalg.slogdet(p)[1], [ab])
+    w.put("logabsdet.sign", torch.linalg.slogdet(ab)[0])
+    case("cholesky", lambda p: torch.linalg.cholesky(p), [spd(3, 3)])
+    case("cholesky_batched", lambda p: torch.linalg.cholesky(p), [spd(2, 4, 4)])
+
+    # conv2d: name, input shape, weight shape, bias, stride, padding, dilation, groups
+    convs = [
+        ("conv_plain", (2, 3, 6, 6), (4, 3, 3, 3), True, 1, 0, 1, 1),
+        ("conv_stride_pad", (2, 2, 7, 6), (3, 2, 3, 2), True, (2, 1), (1, 2), 1, 1),
+        ("conv_dilation", (1, 2, 8, 8), (2, 2, 3, 3), False, 1, 1, 2, 1),
+        ("conv_groups", (2, 4, 5, 5), (6, 2, 3, 3), True, 1, 1, 1, 2),
+        ("conv_lenet", (2, 1, 12, 12), (6, 1, 5, 5), True, 1, 2, 1, 1),
+    ]
+    for name, xs, ws, bias, st, pad, dil, grp in convs:
+        xs_t = torch.randn(xs, generator=g)
+        ws_t = torch.randn(ws, generator=g)
+        ins = [xs_t, ws_t] + ([torch.randn(ws[0], generator=g)] if bias else [])
+        case(name, lambda *t, st=st, pad=pad, dil=dil, grp=grp: F.conv2d(
+            t[0], t[1], t[2] if len(t) > 2 else None, st, pad, dil, grp), ins)
+    pools = [
+        ("maxpool_2", F.max_pool2d, (2, 3, 6, 8), 2, None, 0),
+        ("maxpool_3s2p1", F.max_pool2d, (1, 2, 7, 7), 3, 2, 1),
+        ("avgpool_2", F.avg_pool2d, (2, 3, 6, 8), 2, None, 0),
+        ("avgpool_3s2p1", F.avg_pool2d, (1, 2, 7, 7), 3, 2, 1),
+        ("avgpool_23", F.avg_pool2d, (1, 2, 7, 9), (2, 3), (1, 2), (1, 1)),
+    ]
+    for name, fn, xs, k, st, pad in pools:
+        case(name, lambda t, fn=fn, k=k, st=st, pad=pad: fn(t, k, st, pad), [torch.randn(xs, generator=g)])
+
+    # A small CNN of the nn layers: conv(1->2, 3, pad 1), relu, maxpool 2, conv(2->3, 3, stride 1,
+    # dilation 1), relu, avgpool 2, flatten, linear(3*1*1... ) -> 4. Parameters are drawn here.
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(2, 3, (3, 2), stride=(1, 2), dilation=(1, 1)), torch.nn.ReLU(),
+        torch.nn.AvgPool2d(2, padding=1), torch.nn.Flatten(), torch.nn.Linear(12, 4))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+    x = torch.randn(2, 1, 10, 10, generator=g)
+    y = net(x)
+    gy = torch.randn(y.shape, generator=g)
+    (y * gy).sum().backward()
+    w.put("cnn.x", x)
+    w.put("cnn.gy", gy)
+    w.put("cnn.y", y)
+    for name, p in net.named_parameters():
+        w.put(f"cnn.{name}", p)
+        w.put(f"cnn.{name}.grad", p.grad)
+    w.close()
+
+
 def layer_fixtures():
     """Normalisation and embedding layers: forward values and gradients of loss = sum(y * gy)."""
     w = Writer(os.path.join(OUT, "layers.txt"), "layer forward values and gradients, train and eval mode")
@@ -291,5 +380,6 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     optim_fixtures()
     nn_fixtures()
+    ops_fixtures()
     layer_fixtures()
     print("wrote", os.path.normpath(OUT))

@@ -8,7 +8,7 @@ packages=(
   pkg-config                                  # the consumer test that builds with ag.pc
   qemu-user                                   # kernel tests on a CPU without AVX; arm64 tests
   xtensor-dev xtl-dev libxsimd-dev            # n-d arrays and SIMD kernels
-  libxtensor-blas-dev libopenblas-dev         # matmul through OpenBLAS (not the reference BLAS)
+  libopenblas-dev                             # matmul and LAPACK through OpenBLAS (not the reference BLAS)
   libtbb-dev                                  # threads inside kernels
   catch2                                      # tests (Catch2 2.x)
   zlib1g-dev                                  # reading .gz datasets

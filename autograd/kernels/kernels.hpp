@@ -35,6 +35,40 @@ enum class Binary {
   TanhBackward,                     // a * (1 - b * b): grad, tanh result
 };
 
+// 2-D convolution geometry (NCHW): input {n, c, h, w}, weight {o, c / groups, kh, kw},
+// output {n, o, oh, ow}; s* stride, p* padding, d* dilation.
+struct ConvGeom {
+  std::size_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups;
+};
+// y = conv(x, w) + b (b may be undefined); dx = the input gradient of dy (a transposed
+// convolution); dw = the weight gradient of dy, summed over the batch.
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, Tensor& y);
+void conv2d_input_grad(const Tensor& dy, const Tensor& w, const ConvGeom& g, Tensor& dx);
+void conv2d_weight_grad(const Tensor& x, const Tensor& dy, const ConvGeom& g, Tensor& dw);
+
+// Pooling geometry: `planes` = n * c planes of h x w, windows kh x kw, output oh x ow.
+struct PoolGeom {
+  std::size_t planes, h, w, kh, kw, oh, ow, sh, sw, ph, pw;
+};
+// Max over each window (padding never wins); indices: the flat h * w position of each maximum.
+void max_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& indices);
+// Mean over each window, padding counted in the divisor; and its adjoint.
+void avg_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y);
+void avg_pool2d_backward(const Tensor& dy, const PoolGeom& p, Tensor& dx);
+
+// LAPACK on {n, n} or batched {b, n, n} float matrices. A status names the first matrix of the
+// batch that failed: info > 0 is a zero pivot (singular) or a non-positive leading minor (not
+// positive definite); -1 a result that is not finite (numerically singular).
+struct LapackStatus {
+  std::size_t batch = 0;
+  int info = 0;
+};
+LapackStatus inv(const Tensor& a, Tensor& out);
+LapackStatus solve(const Tensor& a, const Tensor& b, Tensor& out);  // b {n, k} or {b, n, k}
+// sign, log|det| and (when det is given) det itself; singular: (0, -inf, 0).
+void slogdet(const Tensor& a, Tensor& sign, Tensor& logabs, Tensor* det = nullptr);
+LapackStatus cholesky(const Tensor& a, Tensor& out);                // lower L, A = L L^T
+
 // Data movement: any dtype.
 void fill(Tensor& out, double value);
 void cast(const Tensor& x, Tensor& out);  // converts dtype; same numel

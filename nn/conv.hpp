@@ -1,0 +1,67 @@
+// Convolution and pooling layers (NCHW), as torch.nn.Conv2d, MaxPool2d and AvgPool2d, and
+// their functional forms.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <autograd/ops.hpp>
+#include <nn/module.hpp>
+
+namespace ag::nn {
+
+// Conv2d(in, out, kernel, Conv2dOptions{stride, padding, dilation, bias, groups}); each extent is
+// a Size2: one number for both axes, or {h, w}.
+struct Conv2dOptions {
+  Size2 stride = 1;
+  Size2 padding = 0;
+  Size2 dilation = 1;
+  bool bias = true;
+  std::size_t groups = 1;
+};
+
+// y = conv2d(x, W, b), weight {out, in / groups, kh, kw}, bias {out}. LibTorch's default init:
+// weight ~ kaiming_uniform(a = sqrt(5)), i.e. U(+-1/sqrt(fan_in)), bias ~ U(+-1/sqrt(fan_in)),
+// fan_in = in / groups * kh * kw.
+class Conv2d : public Module {
+ public:
+  Conv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel_size,
+         Conv2dOptions options = {});
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Conv2d"; }
+  void reset_parameters();
+
+  std::size_t in_channels, out_channels;
+  Size2 kernel_size;
+  Conv2dOptions options;
+  Tensor weight, bias;  // bias is undefined with options.bias = false
+};
+
+// Windows of kernel_size; the stride defaults to the kernel size, as in PyTorch.
+class MaxPool2d : public Module {
+ public:
+  explicit MaxPool2d(Size2 kernel_size, Size2 stride = 0, Size2 padding = 0)
+      : kernel_size(kernel_size), stride(stride), padding(padding) {}
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "MaxPool2d"; }
+  Size2 kernel_size, stride, padding;
+};
+
+// Padding counts in each window's divisor (PyTorch's count_include_pad = true).
+class AvgPool2d : public Module {
+ public:
+  explicit AvgPool2d(Size2 kernel_size, Size2 stride = 0, Size2 padding = 0)
+      : kernel_size(kernel_size), stride(stride), padding(padding) {}
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "AvgPool2d"; }
+  Size2 kernel_size, stride, padding;
+};
+
+namespace functional {
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = 1,
+              Size2 padding = 0, Size2 dilation = 1, std::size_t groups = 1);
+Tensor max_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = 0, Size2 padding = 0);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = 0, Size2 padding = 0);
+}  // namespace functional
+
+}  // namespace ag::nn
