@@ -5,9 +5,11 @@
 #include <cstddef>
 #include <string>
 
+#include <autograd/export.hpp>
 #include <autograd/ops.hpp>
 #include <nn/module.hpp>
 
+AG_API_BEGIN
 namespace ag::nn {
 
 // Conv2d(in, out, kernel, Conv2dOptions{stride, padding, dilation, bias, groups}); each extent is
@@ -65,3 +67,4 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = 0, Size2 pa
 }  // namespace functional
 
 }  // namespace ag::nn
+AG_API_END
