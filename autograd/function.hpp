@@ -42,6 +42,7 @@
 
 #include <autograd/export.hpp>
 #include <autograd/engine.hpp>
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
 AG_API_BEGIN

@@ -8,8 +8,10 @@
 #include <functional>
 #include <utility>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 using UnaryFunction = std::function<Tensor(const Tensor&)>;
@@ -29,3 +31,4 @@ std::pair<Tensor, Tensor> jvp(const UnaryFunction& f, const Tensor& x, const Ten
 std::pair<Tensor, Tensor> hvp(const UnaryFunction& f, const Tensor& x, const Tensor& v);
 
 }  // namespace ag
+AG_API_END

@@ -269,7 +269,8 @@ std::string Tensor::str() const {
   if (!defined()) return "tensor(undefined)";
   const Shape& s = shape();
   std::vector<double> v = to_vector();
-  Printer p{v, s, dtype() == float32 ? 6 : 10, std::string("tensor(").size()};
+  Printer p{v, s, dtype() == float32 ? 6 : 10, std::string("tensor(").size(),
+            std::vector<std::size_t>(s.size(), 1), std::string()};
   for (std::size_t k = s.size(); k-- > 1;) p.stride[k - 1] = p.stride[k] * s[k];
   p.rec(0, 0);
   std::ostringstream os;

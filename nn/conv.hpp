@@ -5,9 +5,11 @@
 #include <cstddef>
 #include <string>
 
+#include <autograd/export.hpp>
 #include <autograd/ops.hpp>
 #include <nn/module.hpp>
 
+AG_API_BEGIN
 namespace ag::nn {
 
 // Conv2d(in, out, kernel, Conv2dOptions{stride, padding, dilation, bias, groups}); each extent is
@@ -40,8 +42,8 @@ class Conv2d : public Module {
 // Windows of kernel_size; the stride defaults to the kernel size, as in PyTorch.
 class MaxPool2d : public Module {
  public:
-  explicit MaxPool2d(Size2 kernel_size, Size2 stride = 0, Size2 padding = 0)
-      : kernel_size(kernel_size), stride(stride), padding(padding) {}
+  explicit MaxPool2d(Size2 window, Size2 step = 0, Size2 pad = 0)
+      : kernel_size(window), stride(step), padding(pad) {}
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "MaxPool2d"; }
   Size2 kernel_size, stride, padding;
@@ -50,8 +52,8 @@ class MaxPool2d : public Module {
 // Padding counts in each window's divisor (PyTorch's count_include_pad = true).
 class AvgPool2d : public Module {
  public:
-  explicit AvgPool2d(Size2 kernel_size, Size2 stride = 0, Size2 padding = 0)
-      : kernel_size(kernel_size), stride(stride), padding(padding) {}
+  explicit AvgPool2d(Size2 window, Size2 step = 0, Size2 pad = 0)
+      : kernel_size(window), stride(step), padding(pad) {}
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "AvgPool2d"; }
   Size2 kernel_size, stride, padding;
@@ -65,3 +67,4 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = 0, Size2 pa
 }  // namespace functional
 
 }  // namespace ag::nn
+AG_API_END

@@ -15,7 +15,8 @@
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
-namespace ag::kernels::AG_SIMD_NS {
+namespace ag::kernels {
+inline namespace AG_SIMD_NS {  // one copy per instruction set: kernels.hpp
 namespace {
 
 // Below this many multiply-adds a product runs on the calling thread.
@@ -183,4 +184,5 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
     linear_typed<double>(x, w, bias, out);
 }
 
-}  // namespace ag::kernels::AG_SIMD_NS
+}  // namespace AG_SIMD_NS
+}  // namespace ag::kernels

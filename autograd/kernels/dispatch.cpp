@@ -21,16 +21,16 @@ std::vector<std::string> simd_isas_available() { return {"native"}; }
 namespace ag::kernels {
 
 // The copies this build has (AG_SIMD_HAVE_<isa>, set by CMake). sse2 is always there.
-namespace isa_sse2 {
+inline namespace isa_sse2 {  // inline, as where it is defined
 #include <autograd/kernels/simd_kernels.inc>
 }  // namespace isa_sse2
 #ifdef AG_SIMD_HAVE_avx2
-namespace isa_avx2 {
+inline namespace isa_avx2 {  // inline, as where it is defined
 #include <autograd/kernels/simd_kernels.inc>
 }  // namespace isa_avx2
 #endif
 #ifdef AG_SIMD_HAVE_avx512
-namespace isa_avx512 {
+inline namespace isa_avx512 {  // inline, as where it is defined
 #include <autograd/kernels/simd_kernels.inc>
 }  // namespace isa_avx512
 #endif

@@ -10,7 +10,8 @@
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
-namespace ag::kernels::AG_SIMD_NS {
+namespace ag::kernels {
+inline namespace AG_SIMD_NS {  // one copy per instruction set: kernels.hpp
 namespace {
 
 template <class T> T select(bool c, T a, T b) { return c ? a : b; }
@@ -349,4 +350,5 @@ void axpy(double alpha, const Tensor& x, Tensor& y) {
 
 void scale(Tensor& y, double s) { unary(Unary::MulScalar, y, y, s); }
 
-}  // namespace ag::kernels::AG_SIMD_NS
+}  // namespace AG_SIMD_NS
+}  // namespace ag::kernels

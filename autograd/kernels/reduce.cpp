@@ -11,7 +11,8 @@
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
-namespace ag::kernels::AG_SIMD_NS {
+namespace ag::kernels {
+inline namespace AG_SIMD_NS {  // one copy per instruction set: kernels.hpp
 namespace {
 
 constexpr std::size_t kBlock = 4096;
@@ -211,4 +212,5 @@ void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, T
               values ? values->data_ptr<double>() : nullptr, ip);
 }
 
-}  // namespace ag::kernels::AG_SIMD_NS
+}  // namespace AG_SIMD_NS
+}  // namespace ag::kernels
