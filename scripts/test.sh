@@ -31,6 +31,9 @@ done
 
 ./scripts/setup.sh
 jobs=$(nproc)
+# Paths relative to this checkout in ccache's hashes: another clone of the repository (CI's, a
+# second worktree) reuses the objects this one compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 start=$SECONDS
 phase() { echo "== [$((SECONDS - start)) s] $*"; }
 failed=()

@@ -18,6 +18,7 @@ struct ConvAttrs {
 struct PoolAttrs {
   PoolGeom geom;
   Shape input_shape;
+  Tensor indices;  // max_pool2d: int64, each output's position in its input plane
 };
 
 Tensor conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g);
@@ -56,7 +57,7 @@ void max_pool_backward(const Node& n, const Tensor& g, Tensor* gi) {
   const PoolAttrs& a = n.attrs<PoolAttrs>();
   const Shape& s = a.input_shape;
   std::size_t planes = a.geom.planes, out = a.geom.oh * a.geom.ow;
-  Tensor flat = scatter_add(reshape(g, {planes, out}), 1, n.saved.reshape({planes, out}),
+  Tensor flat = scatter_add(reshape(g, {planes, out}), 1, a.indices.reshape({planes, out}),
                             {planes, a.geom.h * a.geom.w});
   gi[0] = reshape(flat, s);
 }
@@ -224,7 +225,8 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding) {
     Tensor y = make_tensor(s, x4.dtype());
     Tensor indices = make_tensor(s, int64);
     kernels::max_pool2d(x4, a.geom, y, indices);
-    if (Node* n = record(op_max_pool2d, y, {&x4}, std::move(a))) n->saved = indices;
+    a.indices = indices;
+    record(op_max_pool2d, y, {&x4}, std::move(a));
     return y;
   });
 }
