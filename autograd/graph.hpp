@@ -13,9 +13,10 @@ struct DotOptions {
   bool grads = true;
   std::size_t max_elements = 6;  // beyond this a tensor is summarised (shape, min/max/norm)
   int precision = 4;             // significant digits of the numbers shown
-  // Graphviz's layout direction: "LR" (left to right, micrograd's look) or "TB" (top to bottom,
-  // for long chains). Tensor records stay one row of fields either way.
-  std::string rankdir = "LR";
+  // Graphviz's layout direction: empty (the default) chooses from the graph's shape, so that a
+  // long chain runs top to bottom and a wide, shallow graph left to right; "LR", "RL", "TB" or
+  // "BT" forces one. Tensor records stay one row of fields either way.
+  std::string rankdir;
 };
 
 // Deterministic: the same graph gives the same text (ids follow a walk from the root, never
@@ -24,7 +25,7 @@ struct DotOptions {
 std::string to_dot(const Tensor& root, DotOptions = {});
 // ".dot" writes DOT text; ".svg" and ".png" render through Graphviz's `dot` (found in PATH).
 void save_graph(const Tensor& root, const std::string& path, DotOptions = {});
-// After backward: each op in backward order, its local derivative rule and the numbers
+// After backward: each op in the order the engine ran it, its local derivative rule and the numbers
 // multiplied out; where a gradient arrives along several paths, the sum. Uses max_elements and
 // precision of the options. Backward without retain_graph frees what some rules read; those
 // steps then show their totals only.

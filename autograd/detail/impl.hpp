@@ -225,6 +225,10 @@ Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs, A
                      attrs_tag_of<Attrs>());
 }
 
+// Sums a gradient over the axes its input was broadcast along, back to the input's shape (what
+// the engine does with every gradient an op returns); `op` names the op in errors.
+Tensor sum_to_shape(const Tensor& g, const Shape& shape, const char* op);
+
 std::string describe(const Tensor& t);  // "'x' {3, 4} float32" or "{3, 4} float32"
 [[noreturn]] void fail(const std::string& message);
 

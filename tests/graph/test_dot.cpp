@@ -40,10 +40,17 @@ void check_golden(const std::string& text, const std::string& file) {
   REQUIRE(text == graph_test::read_text(path));
 }
 
+// Whether a DOT line is the record whose label starts with `name` (left to right the fields
+// sit in braces, "{ name | ...", top to bottom they do not).
+bool is_record(const std::string& line, const std::string& name) {
+  return line.find("label=\"{ " + name + " |") != std::string::npos ||
+         line.find("label=\"" + name + " |") != std::string::npos;
+}
+
 // The line of the record whose label starts with `name`.
 std::string record_line(const std::string& dot, const std::string& name) {
   for (const std::string& line : graph_test::lines_of(dot))
-    if (line.find("label=\"{ " + name + " |") != std::string::npos) return line;
+    if (is_record(line, name)) return line;
   FAIL("no record for " << name << " in\n" << dot);
   return {};
 }
@@ -161,7 +168,8 @@ TEST_CASE("to_dot shows small tensors in full and summarises large ones", "[grap
   const std::string plain = record_line(to_dot(y, bare), "small");
   CHECK(plain.find("value") == std::string::npos);
   CHECK(plain.find("grad") == std::string::npos);
-  CHECK(plain.find("{ small | \\{2, 2\\} float32 }") != std::string::npos);
+  CHECK(plain.find("small | \\{2, 2\\} float32") != std::string::npos);
+  CHECK(count(plain, " | ") == 1);
   DotOptions precise;
   precise.precision = 8;
   Tensor third = (scalar(1.0).requires_grad_() / 3.0).set_name("third");
@@ -191,17 +199,16 @@ TEST_CASE("to_dot groups a module's tensors in a cluster named after its path", 
     if (!cluster.empty() && line.find("label=\"") != std::string::npos &&
         line.find("0 (Linear)\";") != std::string::npos)
       cluster += " first-layer";
-    if (line.find("label=\"{ 0.weight |") != std::string::npos) weight_cluster = cluster;
-    if (line.find("label=\"{ x |") != std::string::npos) x_cluster = cluster.empty() ? "none" : cluster;
-    if (line.find("label=\"{ loss |") != std::string::npos)
-      loss_cluster = cluster.empty() ? "none" : cluster;
+    if (is_record(line, "0.weight")) weight_cluster = cluster;
+    if (is_record(line, "x")) x_cluster = cluster.empty() ? "none" : cluster;
+    if (is_record(line, "loss")) loss_cluster = cluster.empty() ? "none" : cluster;
   }
   CHECK(weight_cluster.find("first-layer") != std::string::npos);
   CHECK(x_cluster == "none");
   CHECK(loss_cluster == "none");
   // The two layers' parameters are told apart by their module paths.
-  CHECK(dot.find("{ 2.weight |") != std::string::npos);
-  CHECK(dot.find("{ 2.bias |") != std::string::npos);
+  CHECK(dot.find("2.weight |") != std::string::npos);
+  CHECK(dot.find("2.bias |") != std::string::npos);
 }
 
 TEST_CASE("to_dot walks very deep graphs without recursion", "[graph][dot]") {
