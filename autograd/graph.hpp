@@ -30,5 +30,12 @@ void save_graph(const Tensor& root, const std::string& path, DotOptions = {});
 // precision of the options. Backward without retain_graph frees what some rules read; those
 // steps then show their totals only.
 std::string chain_rule_trace(const Tensor& root, DotOptions = {});
+// After backward: one self-contained HTML page (inline SVG laid out by Graphviz now, inline CSS
+// and script, no request to any file or host) that steps through the backward pass one node at
+// a time in the engine's order: the gradient arriving, the local rule in the tensors' names, the
+// numbers (those of chain_rule_trace) and the gradients appearing on the inputs. Controls:
+// first / previous / next / last, play with a speed, the arrow keys; backward.html#step=7 opens
+// step 7. Needs Graphviz's `dot` in PATH.
+void save_backward_html(const Tensor& root, const std::string& path, DotOptions = {});
 
 }  // namespace ag

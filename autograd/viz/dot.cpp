@@ -31,7 +31,6 @@ std::string tensor_record(const Graph& g, std::size_t ti, const DotOptions& o, b
   std::vector<std::string> fields{v.label, shape_text(v.t.shape()) + " " + dtype_name(v.t.dtype())};
   if (o.values) fields.push_back(value_field(g, ti, o));
   if (o.grads) fields.push_back(grad_field(g, ti, o));
-  // Records lay fields across the rank direction; braces turn them: one row in either layout.
   std::string label = across ? "{ " : "";
   for (std::size_t i = 0; i < fields.size(); ++i) label += (i ? " | " : "") + record_escape(fields[i]);
   label += across ? " }" : "";
@@ -142,9 +141,10 @@ std::vector<std::size_t> tensor_ranks(const Graph& g) {
 
 }  // namespace
 
-// Records are about 170 x 40 points and ops 70 x 40, with Graphviz's default gaps. The direction
-// whose estimated drawing is closer to a slide's 16:10 wins.
-std::string layout_direction(const Graph& g, const DotOptions& o, const char* who) {
+// Records are about 170 x 40 points in a row (120 x 90 stacked) and ops 70 x 40, with Graphviz's
+// default gaps. The direction whose estimated drawing is closer to a slide's 16:10 wins.
+std::string layout_direction(const Graph& g, const DotOptions& o, const DotStyle& style,
+                             const char* who) {
   if (o.rankdir == "LR" || o.rankdir == "RL" || o.rankdir == "TB" || o.rankdir == "BT")
     return o.rankdir;
   if (!o.rankdir.empty() && o.rankdir != "auto")
@@ -155,21 +155,24 @@ std::string layout_direction(const Graph& g, const DotOptions& o, const char* wh
   std::vector<std::size_t> per_rank(ranks, 0);
   for (std::size_t r : rank) ++per_rank[r];
   const double wide = static_cast<double>(*std::max_element(per_rank.begin(), per_rank.end()));
-  const double lr_w = ranks * 0.5 * (170 + 70 + 2 * 36), lr_h = wide * (40 + 18);
-  const double tb_w = wide * (170 + 18), tb_h = ranks * (40 + 36);
+  const double w = style.stacked ? 120 : 170, h = style.stacked ? 90 : 40;
+  const double lr_w = ranks * 0.5 * (w + 70 + 2 * 36), lr_h = wide * (h + 18);
+  const double tb_w = wide * (w + 18), tb_h = ranks * 0.5 * (h + 40 + 2 * 36);
   auto off = [](double w, double h) { return std::fabs(std::log(w / h / 1.6)); };
   return off(lr_w, lr_h) <= off(tb_w, tb_h) ? "LR" : "TB";
 }
 
-std::string dot_text(const Graph& g, const DotOptions& o) {
-  const std::string rankdir = layout_direction(g, o, "to_dot");
-  const bool across = rankdir == "LR" || rankdir == "RL";
+std::string dot_text(const Graph& g, const DotOptions& o, DotStyle style) {
+  const std::string rankdir = layout_direction(g, o, style, "to_dot");
+  const int fontsize = style.fontsize;
+  // Records lay fields across the rank direction; braces turn them.
+  const bool across = (rankdir == "LR" || rankdir == "RL") != style.stacked;
   std::ostringstream out;
   out << "digraph ag {\n"
       << "  graph [rankdir=" << rankdir
-      << ", labelloc=t, fontname=\"Helvetica\", fontsize=12, label=\"" << quote_escape(title_of(g))
-      << "\"];\n"
-      << "  node [fontname=\"Helvetica\", fontsize=10];\n"
+      << ", labelloc=t, fontname=\"Helvetica\", fontsize=" << fontsize + 2 << ", label=\""
+      << quote_escape(title_of(g)) << "\"];\n"
+      << "  node [fontname=\"Helvetica\", fontsize=" << fontsize << "];\n"
       << "  edge [color=\"#555555\"];\n";
   write_nodes(out, g, o, clusters_of(g), across);
   // Data flow: each op's inputs into it, in slot order, then the op into its output.
