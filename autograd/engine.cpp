@@ -15,159 +15,16 @@
 
 namespace ag {
 namespace {
-thread_local bool t_grad_enabled = true;
-thread_local bool t_anomaly = false;
-thread_local bool t_in_backward = false;  // anomalies inside a backward are reported per node
-thread_local std::shared_ptr<const std::string> t_scope;
-std::atomic<std::uint64_t> g_seq{0};
 std::atomic<std::uint64_t> g_pass{0};
 
 struct Restore {  // restores grad mode and the in-backward flag on every exit path
-  bool grad = t_grad_enabled, in_backward = t_in_backward;
+  bool grad = is_grad_enabled(), backward = in_backward();
   ~Restore() {
-    t_grad_enabled = grad;
-    t_in_backward = in_backward;
+    set_grad_enabled(grad);
+    set_in_backward(backward);
   }
 };
 }  // namespace
-
-bool is_grad_enabled() { return t_grad_enabled; }
-void set_grad_enabled(bool on) { t_grad_enabled = on; }
-NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
-AnomalyModeGuard::AnomalyModeGuard(bool on) : previous_(t_anomaly) { t_anomaly = on; }
-AnomalyModeGuard::~AnomalyModeGuard() { t_anomaly = previous_; }
-bool is_anomaly_enabled() { return t_anomaly; }
-
-ScopeGuard::ScopeGuard(std::string scope) : previous_(t_scope) {
-  t_scope = std::make_shared<const std::string>(previous_ ? *previous_ + "." + scope : scope);
-}
-ScopeGuard::~ScopeGuard() { t_scope = previous_; }
-std::shared_ptr<const std::string> current_scope() { return t_scope; }
-
-// ---- recording -------------------------------------------------------------------------------
-// A plain node for ops without attributes.
-static std::shared_ptr<Node> make_plain_node(void*) { return make_pooled<Node>(); }
-
-Node* record_with(const OpInfo& op, Tensor& out, const Tensor* const* in, std::size_t n,
-                  NodeMaker make, void* attrs, const void* tag) {
-  if (t_anomaly && !t_in_backward && !kernels::all_finite(out)) {
-    std::string ins;
-    for (std::size_t i = 0; i < n; ++i) ins += (i ? ", " : "") + describe(*in[i]);
-    fail(std::string(op.name) + ": produced NaN or Inf (anomaly mode) in its output " +
-         describe(out) + " from " + ins);
-  }
-  if (!t_grad_enabled) return nullptr;
-  bool any = false;
-  for (std::size_t i = 0; i < n; ++i) any = any || (in[i]->defined() && in[i]->requires_grad());
-  if (!any) return nullptr;
-  if (tag != op.attrs_tag)
-    fail(std::string("internal: op '") + op.name + "' recorded with attributes of another type "
-         "than its registry entry declares (OpDef::attrs)");
-
-  std::shared_ptr<Node> node = make(attrs);
-  node->op = &op;
-  node->inputs.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) node->inputs.push_back(*in[i]);
-  if (op.saves_inputs) {
-    node->input_versions.resize(n);
-    for (std::size_t i = 0; i < n; ++i)
-      node->input_versions[i] = in[i]->defined() ? in[i]->version() : 0;
-  }
-  node->output_ref = out.impl_ptr();
-  node->result_version = out.version();
-  node->out_dtype = out.dtype();
-  node->scope = t_scope;
-  node->seq = ++g_seq;
-  Node* raw = node.get();
-  out.impl()->grad_fn = std::move(node);
-  out.impl()->requires_grad = true;
-  return raw;
-}
-
-Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs) {
-  return record_with(op, out, inputs.begin(), inputs.size(), &make_plain_node, nullptr, nullptr);
-}
-Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs) {
-  std::vector<const Tensor*> ptrs;
-  ptrs.reserve(inputs.size());
-  for (const Tensor& t : inputs) ptrs.push_back(&t);
-  return record_with(op, out, ptrs.data(), ptrs.size(), &make_plain_node, nullptr, nullptr);
-}
-
-// ---- Node ------------------------------------------------------------------------------------
-bool Node::needs_grad(std::size_t i) const {
-  return i < inputs.size() && inputs[i].defined() && inputs[i].requires_grad();
-}
-
-void fail_attrs(const Node& n) {
-  fail(std::string("internal: backward of '") + n.op->name +
-       "' asked for attributes of another type than the node was recorded with");
-}
-
-static std::string modified_message(const Node& n, const std::string& what, const Tensor& t,
-                                    std::uint64_t saved, std::uint64_t now) {
-  return "backward of '" + std::string(n.op->name) + "': its saved " + what + " " + describe(t) +
-         " was modified in place after the forward (version " + std::to_string(now) +
-         ", saved at version " + std::to_string(saved) +
-         "), so its gradient would be wrong. Modify a clone() instead, or redo the forward.";
-}
-
-Tensor Node::input_tensor(std::size_t i) const {
-  if (i < weak_leaves.size() && weak_leaves[i].held)
-    if (std::shared_ptr<TensorImpl> leaf = weak_leaves[i].ref.lock()) return Tensor(std::move(leaf));
-  return inputs[i];
-}
-
-bool Node::input_gone(std::size_t i) const {
-  return i < weak_leaves.size() && weak_leaves[i].held && weak_leaves[i].ref.expired();
-}
-
-Tensor Node::input(std::size_t i) const {
-  Tensor t = input_tensor(i);
-  if (op->saves_inputs && t.defined() && t.version() != input_versions[i])
-    fail(modified_message(*this, "input " + std::to_string(i), t, input_versions[i], t.version()));
-  return t;
-}
-
-Tensor Node::output() const {
-  std::shared_ptr<TensorImpl> impl = output_ref.lock();
-  if (!impl) fail("backward of '" + std::string(op->name) + "': its output no longer exists");
-  Tensor out(std::move(impl));
-  if (out.version() != result_version)
-    fail(modified_message(*this, "output", out, result_version, out.version()));
-  return out;
-}
-
-Tensor Node::result() const {
-  std::shared_ptr<TensorImpl> impl = output_ref.lock();
-  return impl ? Tensor(std::move(impl)).detach() : Tensor();
-}
-
-// Dropping the last handle of a long chain would destroy node after node recursively and
-// overflow the stack; instead each destructor hands the producers it would free to a
-// thread-local list, and the outermost destructor frees them one by one.
-namespace {
-thread_local std::vector<std::shared_ptr<Node>> t_pending;
-thread_local bool t_draining = false;
-}  // namespace
-
-Node::~Node() {
-  for (Tensor& t : inputs) {
-    TensorImpl* impl = t.impl();
-    if (impl && impl->grad_fn && t.impl_ptr().use_count() == 1 && impl->grad_fn.use_count() == 1)
-      t_pending.push_back(std::move(impl->grad_fn));
-  }
-  inputs.clear();
-  if (t_draining) return;
-  t_draining = true;
-  while (!t_pending.empty()) {
-    std::shared_ptr<Node> next = std::move(t_pending.back());
-    t_pending.pop_back();
-    next.reset();
-  }
-  t_draining = false;
-}
 
 // ---- backward --------------------------------------------------------------------------------
 
@@ -277,8 +134,8 @@ void add_into(Tensor& slot, Tensor g) { slot = slot.defined() ? add(slot, g) : s
 void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
                   bool retain_graph, bool create_graph, Wanted* wanted) {
   Restore restore;
-  t_grad_enabled = create_graph;
-  t_in_backward = true;
+  set_grad_enabled(create_graph);
+  set_in_backward(true);
   std::uint64_t pass = ++g_pass;
 
   // 1. Collect reachable nodes.
@@ -356,7 +213,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       Node* producer = input.impl()->grad_fn.get();
       if (gi.defined() && input.requires_grad()) {
         gi = sum_to(gi, input.shape(), *node);
-        if (t_anomaly && !kernels::all_finite(gi))
+        if (is_anomaly_enabled() && !kernels::all_finite(gi))
           fail("backward of '" + std::string(node->op->name) + "': produced NaN or Inf (anomaly "
                "mode) in the gradient of input " + std::to_string(i) + " " + describe(input));
         if (producer) {

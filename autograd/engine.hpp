@@ -1,7 +1,9 @@
-// The reverse-mode engine's public face: ag::grad, grad-mode guards and the thread count.
+// The reverse-mode engine's public face: ag::grad and the grad-mode guards (and, through
+// threads.hpp, the thread count).
 #pragma once
 
 #include <autograd/tensor.hpp>
+#include <autograd/threads.hpp>  // set_num_threads, get_num_threads
 
 namespace ag {
 
@@ -48,11 +50,5 @@ class ScopeGuard {
  private:
   std::shared_ptr<const std::string> previous_;
 };
-
-// The threads of every kernel: TBB's, which also run large matrix products as parallel blocks
-// of single-threaded OpenBLAS calls (so BLAS follows this setting too, never oversubscribing).
-// Default: all hardware threads.
-void set_num_threads(int n);
-int get_num_threads();
 
 }  // namespace ag

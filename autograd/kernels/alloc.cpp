@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <autograd/detail/impl.hpp>
+#include <autograd/detail/tensor_impl.hpp>
 
 namespace ag {
 namespace {

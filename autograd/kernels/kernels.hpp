@@ -3,7 +3,7 @@
 // TBB (through parallel.hpp) and OpenBLAS, in separate .cpp files to keep builds short.
 #pragma once
 
-#include <autograd/detail/impl.hpp>
+#include <autograd/detail/tensor_impl.hpp>
 
 namespace ag::kernels {
 

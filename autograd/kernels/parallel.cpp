@@ -9,8 +9,8 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 
-#include <autograd/engine.hpp>
 #include <autograd/tensor.hpp>
+#include <autograd/threads.hpp>
 
 extern "C" void openblas_set_num_threads(int);  // OpenBLAS's own control (cblas.h clashes, trap 7)
 

@@ -1,0 +1,138 @@
+// Internal: the graph node an op records, and recording itself (record / record_with). Op
+// files and the engine include this; the kernels do not (they see only detail/tensor_impl.hpp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <autograd/detail/tensor_impl.hpp>
+#include <autograd/registry.hpp>
+
+namespace ag {
+
+// One recorded op. It holds its inputs (which keeps the graph walkable for dumps), whatever
+// backward reads, and the op's attributes.
+struct Node : std::enable_shared_from_this<Node> {
+  const OpInfo* op = nullptr;
+  std::vector<Tensor> inputs;
+  std::vector<std::uint64_t> input_versions;  // when op->saves_inputs
+  // The output, held weakly (a strong reference would be a cycle). It is alive whenever the node
+  // can run: a node is reached only from a root or from the inputs of a consumer node.
+  std::weak_ptr<TensorImpl> output_ref;
+  std::uint64_t result_version = 0;
+  Tensor saved;                               // one more saved tensor (an index), if any
+  // Leaves held weakly, per input (empty for almost every node). A gradient stored in a leaf's
+  // .grad under create_graph has a graph that uses the leaf: a strong reference there would be a
+  // cycle leaf -> .grad -> graph -> leaf. Such an input becomes a stand-in sharing the leaf's
+  // storage (its values stay), and gradients go to the leaf for as long as it lives.
+  struct WeakLeaf {
+    bool held = false;
+    std::weak_ptr<TensorImpl> ref;
+  };
+  std::vector<WeakLeaf> weak_leaves;
+  Dtype out_dtype = float32;
+
+  // Attributes: which ones an op uses is written next to the op.
+  Axes axes;
+  std::vector<std::size_t> index;
+  Shape shape;
+  double a = 0, b = 0;
+  std::ptrdiff_t i0 = 0, i1 = 0;
+  bool flag = false, flag2 = false;
+
+  std::shared_ptr<const std::string> scope;  // module path while recorded ("0", "fc1")
+  std::uint64_t seq = 0;                      // creation order: deterministic dumps
+  Tensor grad;     // the gradient that reached this node in the last backward (detached): dumps
+  bool released = false;  // saved tensors freed by a backward without retain_graph
+  std::size_t topo = 0;   // engine scratch: index in the current backward's node list
+  std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
+
+  // The op's typed attributes (SliceAttrs, PowAttrs, ...), set by record<Attrs>(). Throws
+  // ag::Error when the node carries no attributes of that type.
+  template <class Attrs> const Attrs& attrs() const;
+  const void* attrs_ptr = nullptr;
+  const void* attrs_tag = nullptr;
+
+  ~Node();
+  bool needs_grad(std::size_t i) const;
+  Tensor input(std::size_t i) const;  // checks the version counter
+  Tensor input_tensor(std::size_t i) const;  // inputs[i], or the leaf it stands in for if alive
+  bool input_gone(std::size_t i) const;      // a weakly held leaf that no longer exists
+  // The output for backward formulas (checks the version counter). It leads back to this node,
+  // so under create_graph a formula that uses it (sigmoid's y * (1 - y)) is differentiated too.
+  Tensor output() const;
+  Tensor result() const;  // the output's value, detached, for dumps; undefined once it is gone
+};
+
+// A node with its op's attribute struct in the same allocation.
+template <class Attrs>
+struct NodeWith final : Node {
+  Attrs value;
+  explicit NodeWith(Attrs a) : value(std::move(a)) {}
+};
+
+// One address per attribute type: what Node::attrs and OpDef::attrs compare.
+template <class Attrs>
+const void* attrs_tag_of() {
+  static const char tag = 0;
+  return &tag;
+}
+
+[[noreturn]] void fail_attrs(const Node& n);
+
+template <class Attrs>
+const Attrs& Node::attrs() const {
+  if (attrs_tag != attrs_tag_of<Attrs>()) fail_attrs(*this);
+  return *static_cast<const Attrs*>(attrs_ptr);
+}
+
+template <class Attrs>
+OpDef& OpDef::attrs() {
+  info().attrs_tag = attrs_tag_of<Attrs>();
+  return *this;
+}
+
+// Thread-local state kept in modes.cpp: the module scope new nodes are tagged with, and whether a
+// backward pass is running on this thread (record() leaves its anomaly checks to the engine then).
+std::shared_ptr<const std::string> current_scope();
+bool in_backward();
+void set_in_backward(bool on);
+
+// Sums a gradient over the axes its input was broadcast along, back to the input's shape (what
+// the engine does with every gradient an op returns); `op` names the op in errors.
+Tensor sum_to_shape(const Tensor& g, const Shape& shape, const char* op);
+
+// Records `op` producing `out` from `inputs` when grad mode is on and any input requires grad.
+// Returns the node (for attributes) or nullptr. Also runs anomaly checks on `out`.
+Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs);
+Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs);
+
+// The same, for an op with attributes: the node is made with them, and backward reads them back
+// with node.attrs<Attrs>(). The op's entry must declare the type with OpDef::attrs<Attrs>().
+using NodeMaker = std::shared_ptr<Node> (*)(void* attrs);
+Node* record_with(const OpInfo& op, Tensor& out, const Tensor* const* inputs, std::size_t n,
+                  NodeMaker make, void* attrs, const void* tag);
+template <class Attrs>
+std::shared_ptr<Node> make_node_with(void* attrs) {
+  auto node = make_pooled<NodeWith<Attrs>>(std::move(*static_cast<Attrs*>(attrs)));
+  node->attrs_ptr = &node->value;
+  node->attrs_tag = attrs_tag_of<Attrs>();
+  return node;
+}
+template <class Attrs>
+Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs,
+             Attrs attrs) {
+  return record_with(op, out, inputs.begin(), inputs.size(), &make_node_with<Attrs>, &attrs,
+                     attrs_tag_of<Attrs>());
+}
+template <class Attrs>
+Node* record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs, Attrs attrs) {
+  std::vector<const Tensor*> ptrs;
+  ptrs.reserve(inputs.size());
+  for (const Tensor& t : inputs) ptrs.push_back(&t);
+  return record_with(op, out, ptrs.data(), ptrs.size(), &make_node_with<Attrs>, &attrs,
+                     attrs_tag_of<Attrs>());
+}
+
+}  // namespace ag

@@ -1,0 +1,118 @@
+// Internal: what a Tensor handle points to (its storage, shape and dtype) and the pooled
+// allocation behind both. The kernels need only this; the graph node an op records is in
+// detail/node.hpp. Included by the library's own .cpp files, never by ag's public headers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <autograd/tensor.hpp>
+
+namespace ag {
+
+struct Node;  // the op that produced a tensor (detail/node.hpp)
+
+void* alloc_buffer(std::size_t nbytes);
+void free_buffer(void* p, std::size_t nbytes);
+
+// Graph objects (tensor handles, storages, nodes) are made and freed by the thousand in every
+// training step; glibc's general path for blocks of their size was half of the per-op cost.
+// A per-thread free list per block size serves them instead (std::allocate_shared with this).
+template <std::size_t Size>
+class BlockPool {
+ public:
+  static void* get() {
+    Lists& l = lists();
+    if (l.alive && !l.free.empty()) {
+      void* p = l.free.back();
+      l.free.pop_back();
+      return p;
+    }
+    return ::operator new(Size);
+  }
+  static void put(void* p) {
+    Lists& l = lists();
+    if (l.alive && l.free.size() < kKeep)
+      l.free.push_back(p);
+    else
+      ::operator delete(p);
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 1 << 16;
+  struct Lists {
+    bool alive = true;  // false once this thread's lists are gone (objects freed at exit)
+    std::vector<void*> free;
+    ~Lists() {
+      alive = false;
+      for (void* p : free) ::operator delete(p);
+      free.clear();
+    }
+  };
+  static Lists& lists() {
+    thread_local Lists l;
+    return l;
+  }
+};
+
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <class U> PoolAllocator(const PoolAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(n == 1 ? BlockPool<sizeof(T)>::get() : ::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (n == 1)
+      BlockPool<sizeof(T)>::put(p);
+    else
+      ::operator delete(p);
+  }
+  template <class U> bool operator==(const PoolAllocator<U>&) const { return true; }
+  template <class U> bool operator!=(const PoolAllocator<U>&) const { return false; }
+};
+
+template <class T, class... Args>
+std::shared_ptr<T> make_pooled(Args&&... args) {
+  return std::allocate_shared<T>(PoolAllocator<T>(), std::forward<Args>(args)...);
+}
+
+// A contiguous buffer with a version counter shared by every tensor that views it. Tiny
+// buffers (scalars, small vectors) live inside the Storage itself: one allocation fewer per op.
+struct Storage {
+  static constexpr std::size_t kInline = 64;
+  void* data = nullptr;
+  std::size_t nbytes = 0;
+  std::uint64_t version = 0;
+  alignas(16) unsigned char inline_buffer[kInline];
+  explicit Storage(std::size_t n) : data(n <= kInline ? inline_buffer : alloc_buffer(n)), nbytes(n) {}
+  ~Storage() {
+    if (data != inline_buffer) free_buffer(data, nbytes);
+  }
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  std::size_t numel = 0;
+  Dtype dtype = float32;
+  bool requires_grad = false;
+  std::shared_ptr<Node> grad_fn;  // null for leaves
+  Tensor grad;                    // leaves only: accumulated by backward
+  std::string name;
+
+  void* data() const { return storage->data; }
+};
+
+// Helpers for op implementations.
+Tensor make_tensor(Shape shape, Dtype dtype);  // uninitialised, contiguous
+Tensor alias(const Tensor& t, Shape shape);    // shares storage and version; no grad_fn
+
+std::string describe(const Tensor& t);  // "'x' {3, 4} float32" or "{3, 4} float32"
+[[noreturn]] void fail(const std::string& message);
+
+}  // namespace ag

@@ -1,0 +1,79 @@
+// Node: the checked accessors backward code reads its inputs and output through, and the
+// destructor that frees long chains without recursion.
+#include <autograd/detail/node.hpp>
+
+namespace ag {
+bool Node::needs_grad(std::size_t i) const {
+  return i < inputs.size() && inputs[i].defined() && inputs[i].requires_grad();
+}
+
+void fail_attrs(const Node& n) {
+  fail(std::string("internal: backward of '") + n.op->name +
+       "' asked for attributes of another type than the node was recorded with");
+}
+
+static std::string modified_message(const Node& n, const std::string& what, const Tensor& t,
+                                    std::uint64_t saved, std::uint64_t now) {
+  return "backward of '" + std::string(n.op->name) + "': its saved " + what + " " + describe(t) +
+         " was modified in place after the forward (version " + std::to_string(now) +
+         ", saved at version " + std::to_string(saved) +
+         "), so its gradient would be wrong. Modify a clone() instead, or redo the forward.";
+}
+
+Tensor Node::input_tensor(std::size_t i) const {
+  if (i < weak_leaves.size() && weak_leaves[i].held)
+    if (std::shared_ptr<TensorImpl> leaf = weak_leaves[i].ref.lock()) return Tensor(std::move(leaf));
+  return inputs[i];
+}
+
+bool Node::input_gone(std::size_t i) const {
+  return i < weak_leaves.size() && weak_leaves[i].held && weak_leaves[i].ref.expired();
+}
+
+Tensor Node::input(std::size_t i) const {
+  Tensor t = input_tensor(i);
+  if (op->saves_inputs && t.defined() && t.version() != input_versions[i])
+    fail(modified_message(*this, "input " + std::to_string(i), t, input_versions[i], t.version()));
+  return t;
+}
+
+Tensor Node::output() const {
+  std::shared_ptr<TensorImpl> impl = output_ref.lock();
+  if (!impl) fail("backward of '" + std::string(op->name) + "': its output no longer exists");
+  Tensor out(std::move(impl));
+  if (out.version() != result_version)
+    fail(modified_message(*this, "output", out, result_version, out.version()));
+  return out;
+}
+
+Tensor Node::result() const {
+  std::shared_ptr<TensorImpl> impl = output_ref.lock();
+  return impl ? Tensor(std::move(impl)).detach() : Tensor();
+}
+
+// Dropping the last handle of a long chain would destroy node after node recursively and
+// overflow the stack; instead each destructor hands the producers it would free to a
+// thread-local list, and the outermost destructor frees them one by one.
+namespace {
+thread_local std::vector<std::shared_ptr<Node>> t_pending;
+thread_local bool t_draining = false;
+}  // namespace
+
+Node::~Node() {
+  for (Tensor& t : inputs) {
+    TensorImpl* impl = t.impl();
+    if (impl && impl->grad_fn && t.impl_ptr().use_count() == 1 && impl->grad_fn.use_count() == 1)
+      t_pending.push_back(std::move(impl->grad_fn));
+  }
+  inputs.clear();
+  if (t_draining) return;
+  t_draining = true;
+  while (!t_pending.empty()) {
+    std::shared_ptr<Node> next = std::move(t_pending.back());
+    t_pending.pop_back();
+    next.reset();
+  }
+  t_draining = false;
+}
+
+}  // namespace ag
