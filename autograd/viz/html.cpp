@@ -1,6 +1,9 @@
 // save_backward_html: one self-contained page. Graphviz lays the graph out as SVG when the file is
 // written; the steps of viz/steps.cpp travel as JSON; a small script (page_assets.cpp) moves the
 // highlight along them. Nothing is fetched: a Content-Security-Policy forbids every request.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include <autograd/detail/impl.hpp>
@@ -154,15 +157,36 @@ std::string page_data(const Graph& g, const Steps& steps, const DotOptions& o) {
       .done();
 }
 
-// Graphviz's SVG without its XML prolog and fixed size: it scales with the window.
+// Graphviz's SVG without its XML prolog.
 std::string inline_svg(const std::string& svg) {
-  std::string out = svg.substr(std::min(svg.find("<svg"), svg.size()));
-  for (const char* attr : {" width=\"", " height=\""}) {
-    const std::size_t at = out.find(attr);
-    const std::size_t end = at == std::string::npos ? at : out.find('"', at + std::string(attr).size());
-    if (end != std::string::npos && at < out.find('>')) out.erase(at, end + 1 - at);
-  }
-  return out;
+  return svg.substr(std::min(svg.find("<svg"), svg.size()));
+}
+
+// The drawing's size in points, from the <svg width="..pt" height="..pt"> Graphviz writes.
+std::pair<double, double> svg_size(const std::string& svg) {
+  auto attribute = [&](const char* name) {
+    const std::size_t at = svg.find(name);
+    return at == std::string::npos ? 1e9 : std::atof(svg.c_str() + at + std::strlen(name));
+  };
+  return {attribute(" width=\""), attribute(" height=\"")};
+}
+
+// The page shows the graph at its own size (its labels stay as large as they were drawn) in a
+// column of about 675 x 560 points that scrolls. Unless DotOptions::rankdir forces a direction,
+// both are drawn and the one that needs less scrolling wins.
+std::string page_svg(const Graph& g, DotOptions o, const std::string& path) {
+  auto render = [&](const DotOptions& with) {
+    return render_with_graphviz(dot_text(g, with, kPageStyle), "svg", path, "save_backward_html");
+  };
+  if (!o.rankdir.empty()) return render(o);
+  o.rankdir = "LR";
+  const std::string lr = render(o);
+  o.rankdir = "TB";
+  const std::string tb = render(o);
+  auto scroll = [](const std::pair<double, double>& s) {
+    return std::max(s.first / 675, 1.0) * std::max(s.second / 560, 1.0);
+  };
+  return scroll(svg_size(lr)) <= scroll(svg_size(tb)) ? lr : tb;
 }
 
 }  // namespace
@@ -173,8 +197,8 @@ void save_backward_html(const Tensor& root, const std::string& path, DotOptions 
     throw Error("save_backward_html: backward has not run on the graph of " + describe(root) +
                 "; call backward() on it first");
   const Steps steps = backward_steps(g, options);
-  const std::string svg = render_with_graphviz(dot_text(g, options, kPageStyle), "svg", path,
-                                               "save_backward_html");
+  layout_direction(g, options, kPageStyle, "save_backward_html");  // rejects a bad rankdir
+  const std::string svg = page_svg(g, options, path);
   std::ostringstream page;
   page << page_head("Backward pass of " + g.tensors[0].label) << "<div id=\"graph\">"
        << inline_svg(svg) << "</div>\n"

@@ -29,10 +29,10 @@ const char* kHeadStart = R"HTML(<!DOCTYPE html>
 </script>
 )HTML";
 
-// Projector colours: dark text on white, one strong accent per role, thick outlines, nothing
-// under 18px.
+// Projector colours: dark text on white, one strong accent per role, thick outlines; text as
+// large as the graph's labels (16 pt, about 21 px) or larger.
 const char* kStyle = R"CSS(<style>
-html { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; font-size: 20px; color: #111; background: #fff; }
+html { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; font-size: 22px; color: #111; background: #fff; }
 body { margin: 0; }
 header { display: flex; flex-wrap: wrap; align-items: center; gap: 0.6em; padding: 0.4em 0.8em; background: #1a237e; color: #fff; }
 header h1 { font-size: 1.2em; margin: 0 1em 0 0; }
@@ -40,13 +40,13 @@ button, select { font-size: 1em; padding: 0.2em 0.6em; border: 2px solid #fff; b
 button:disabled { opacity: 0.4; cursor: default; }
 #position { font-weight: bold; min-width: 8em; }
 main { display: flex; flex-wrap: wrap; align-items: flex-start; }
-#graph { flex: 3 1 600px; padding: 0.5em; }
-#graph svg { width: 100%; height: auto; max-height: 88vh; }
+#graph { flex: 3 1 600px; padding: 0.5em; overflow: auto; max-height: calc(100vh - 4.5em); }
+#graph.fit svg { width: 100%; height: auto; max-height: calc(100vh - 5.5em); }
 #panel { flex: 2 1 420px; padding: 0.5em 1em; border-left: 4px solid #1a237e; }
 #panel h2 { font-size: 1.25em; margin: 0.2em 0; font-family: "DejaVu Sans Mono", monospace; }
 #panel section { margin: 0.6em 0; }
 .caption { font-weight: bold; color: #1a237e; }
-.math { font-family: "DejaVu Sans Mono", "Courier New", monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
+.math { font-family: "DejaVu Sans Mono", "Courier New", monospace; font-size: 1em; white-space: pre-wrap; overflow-wrap: anywhere; }
 .grad-result { color: #0d47a1; font-weight: bold; }
 .missing { color: #b71c1c; }
 .words { font-style: italic; }
@@ -69,6 +69,7 @@ const char* kControls = R"HTML(<nav id="controls">
 <button id="next" title="next step (right arrow, space)">next &#9654;</button>
 <button id="last" title="last step (End)">last &#9654;&#9654;</button>
 <button id="play" title="play the steps (p)">&#9654; play</button>
+<button id="fit" title="the whole graph at once, or at its own size (f)">fit</button>
 <label>speed <select id="speed"><option value="4000">slow</option><option value="2000" selected>normal</option><option value="1000">fast</option></select></label>
 </nav>
 </header>

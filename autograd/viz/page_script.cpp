@@ -66,7 +66,10 @@ function paintGraph(k) {
   for (var i = 0; i < k - 1; ++i) if (nodes[data.steps[i].op]) nodes[data.steps[i].op].classList.add('done');
   if (k > 0) {
     var s = data.steps[k - 1];
-    if (nodes[s.op]) nodes[s.op].classList.add('current');
+    if (nodes[s.op]) {
+      nodes[s.op].classList.add('current');
+      nodes[s.op].scrollIntoView({ block: 'center', inline: 'center' });
+    }
     if (nodes[s.output]) nodes[s.output].classList.add('arriving');
     s.inputs.forEach(function (inp) { if (nodes[inp.tensor]) nodes[inp.tensor].classList.add('fresh'); });
   }
@@ -88,7 +91,7 @@ function showArriving(s) {
   if (s.sum.length) {
     var sum = s.sum[0];
     box.appendChild(make('div', 'caption', 'Arriving from above along ' + sum.paths + ' paths, so they add up:'));
-    mathLines(box, sum.lhs + ' = ' + sum.terms, sum.lines, 'grad-sum', s.output);
+    mathLines(box, sum.lhs + ' = ' + sum.terms, sum.lines, 'grad-sum', tensors[s.output].label);
   } else {
     box.appendChild(make('div', 'caption', 'Arriving from above:'));
     box.appendChild(make('div', 'math grad-arriving', s.incoming_lhs + ' = ' + (s.incoming || '(none: this op does not lead to ' + data.root + ')')));
@@ -189,12 +192,21 @@ function play() {
   timer = setInterval(function () { if (current >= N) play(); else go(current + 1); }, Number(document.getElementById('speed').value));
 }
 
+// The whole graph scaled to the window, or back to its own size (scrolled to the current node).
+function fit() {
+  var graph = document.getElementById('graph');
+  graph.classList.toggle('fit');
+  document.getElementById('fit').textContent = graph.classList.contains('fit') ? 'actual size' : 'fit';
+  go(current, true);
+}
+
 function wire() {
   document.getElementById('first').onclick = function () { go(0); };
   document.getElementById('prev').onclick = function () { go(current - 1); };
   document.getElementById('next').onclick = function () { go(current + 1); };
   document.getElementById('last').onclick = function () { go(N); };
   document.getElementById('play').onclick = play;
+  document.getElementById('fit').onclick = fit;
   document.getElementById('speed').onchange = function () { if (timer) { play(); play(); } };
   document.addEventListener('keydown', function (e) {
     var keys = { ArrowRight: 1, ArrowDown: 1, PageDown: 1, ' ': 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1 };
@@ -203,6 +215,7 @@ function wire() {
     else if (e.key === 'Home') go(0);
     else if (e.key === 'End') go(N);
     else if (e.key === 'p') play();
+    else if (e.key === 'f') fit();
   });
   window.addEventListener('hashchange', function () { if (stepFromHash() !== current) go(stepFromHash(), true); });
   Object.keys(nodes).forEach(function (id) {

@@ -78,18 +78,30 @@ inline std::string text_of_id(const std::string& dom, const std::string& id) {
   return m[1];
 }
 
-// The step panel's lines for one input tensor: "dL/da = dL/de * b", "= 0.4621 * -3", ...
-inline std::vector<std::string> panel_lines(const std::string& dom, const std::string& tensor) {
-  std::smatch m;
-  const std::regex block("<div class=\"input-step\" data-tensor=\"" + tensor + "\">(.*?)</div></div>");
-  const std::string numbers = dom.substr(dom.find("id=\"numbers\""));
-  if (!std::regex_search(numbers, m, block)) return {};
+// The lines of the <div class="math..."> elements in `html`, trimmed.
+inline std::vector<std::string> math_lines(const std::string& html) {
   std::vector<std::string> lines;
-  const std::string inner = m[1].str() + "</div>";
   const std::regex line("<div class=\"math[^\"]*\"[^>]*>([^<]*)</div>");
-  for (auto it = std::sregex_iterator(inner.begin(), inner.end(), line); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), line); it != std::sregex_iterator(); ++it)
     lines.push_back(graph_test::trim((*it)[1]));
   return lines;
+}
+
+// The step panel's lines for one input tensor: "dL/da = dL/de * b", "= 0.4621 * -3", ...
+// (twice over when the op uses the tensor twice, as e * e does).
+inline std::vector<std::string> panel_lines(const std::string& dom, const std::string& tensor) {
+  const std::regex block("<div class=\"input-step\" data-tensor=\"" + tensor + "\">(.*?)</div></div>");
+  const std::string numbers = dom.substr(dom.find("id=\"numbers\""));
+  std::vector<std::string> lines;
+  for (auto it = std::sregex_iterator(numbers.begin(), numbers.end(), block); it != std::sregex_iterator(); ++it)
+    for (const std::string& l : math_lines((*it)[1].str() + "</div>")) lines.push_back(l);
+  return lines;
+}
+
+// The lines of the "arriving from above" section.
+inline std::vector<std::string> arriving_lines(const std::string& dom) {
+  const std::size_t at = dom.find("id=\"arriving\"");
+  return math_lines(dom.substr(at, dom.find("</section>", at) - at));
 }
 
 // The grad field a tensor's record shows in the picture ("grad -1.386", "grad ?").

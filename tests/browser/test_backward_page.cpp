@@ -10,6 +10,7 @@
 #include "browser.hpp"
 
 using namespace ag;
+using browser_test::arriving_lines;
 using browser_test::current_nodes;
 using browser_test::dom_at;
 using browser_test::panel_lines;
@@ -30,7 +31,7 @@ struct TraceStep {
 
 std::vector<TraceStep> trace_steps(const std::string& trace, const std::string& root) {
   std::vector<TraceStep> steps;
-  bool in_backward = false;
+  bool in_backward = false, in_sum = false;
   std::string current_input;
   for (const std::string& line : graph_test::lines_of(trace)) {
     if (line.rfind("Backward pass", 0) == 0) in_backward = true;
@@ -38,6 +39,9 @@ std::vector<TraceStep> trace_steps(const std::string& trace, const std::string& 
     if (!in_backward || line.size() < 3) continue;
     const std::string text = graph_test::trim(line);
     const std::size_t indent = line.size() - text.size();
+    if (indent == 2) current_input.clear();  // an op, or a sum over paths: a new block
+    if (indent == 2) in_sum = text.find(" arrives along ") != std::string::npos;
+    if (in_sum) continue;
     if (indent == 2 && text.rfind("d" + root + "/", 0) != 0) {
       steps.push_back({text, {}});
     } else if (indent == 4 && !steps.empty() && text[0] == 'd' && text.find(" = ") != std::string::npos) {
@@ -88,6 +92,14 @@ std::string check_step(const Page& page, std::size_t k, const std::string& op_la
   return dom;
 }
 
+// A copy of the page with `extra` inserted at `at`.
+std::string scratch_copy(std::string html, std::size_t at, const std::string& extra,
+                         const std::string& name) {
+  const std::string path = graph_test::scratch_dir() + "/" + name + ".html";
+  graph_test::write_text(path, html.insert(at, extra));
+  return path;
+}
+
 double value_of(const std::string& text) {
   const auto v = numbers_in(text);
   REQUIRE(v.size() == 1);
@@ -134,4 +146,78 @@ TEST_CASE("backward page of L = (a*b + c) * tanh(d), step by step in chromium", 
   // A step past the end shows the last one.
   CHECK(text_of_id(dom_at(page.path, 99), "step-number") == "4");
   browser_test::screenshot(page.path, 4, std::string(AG_PICTURES_DIR) + "/backward_page_scalar.png");
+}
+
+namespace {
+
+// The course's 3-2-2 network (examples/backprop_by_hand): 3 inputs, 2 sigmoid hidden units,
+// 2 linear outputs, mean squared error.
+struct Net322 {
+  Tensor x, t, W1, b1, W2, b2, loss;
+};
+
+Net322 net_322() {
+  Net322 n;
+  n.x = tensor({1.0, 0.5, -1.0}, {1, 3}, float64).set_name("x");
+  n.t = tensor({0.8, -0.4}, {1, 2}, float64).set_name("t");
+  n.W1 = tensor({0.1, 0.4, -0.2, 0.3, 0.5, -0.1}, {3, 2}, float64).set_name("W1").requires_grad_();
+  n.b1 = tensor({0.1, -0.1}, {2}, float64).set_name("b1").requires_grad_();
+  n.W2 = tensor({0.6, -0.3, 0.2, 0.7}, {2, 2}, float64).set_name("W2").requires_grad_();
+  n.b2 = tensor({0.05, -0.05}, {2}, float64).set_name("b2").requires_grad_();
+  Tensor z1 = (matmul(n.x, n.W1) + n.b1).set_name("z1");
+  Tensor h = sigmoid(z1).set_name("h");
+  Tensor y = (matmul(h, n.W2) + n.b2).set_name("y");
+  Tensor e = (y - n.t).set_name("e");
+  n.loss = mean((e * e).set_name("e^2")).set_name("loss");
+  n.loss.backward();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("backward page of the 3-2-2 network, step by step in chromium", "[browser]") {
+  Net322 n = net_322();
+  const Page page = write_page(n.loss, "net322");
+  INFO(page.trace);
+  // mean is sum, then / 2; the engine's order is the chain from the loss down to x @ W1.
+  REQUIRE(page.steps.size() == 9);
+  CHECK(page.steps[0].expression == "loss = sum#1 / 2");
+  CHECK(page.steps[2].expression == "e^2 = e * e");
+  CHECK(page.steps[8].expression == "matmul#1 = x @ W1");
+
+  // e * e sends e two gradients; the next step adds them up before going on.
+  check_step(page, 3, "mul#1");
+  const std::string at4 = check_step(page, 4, "sub#1");
+  const auto sum = graph_test::step(page.trace, "dloss/de", 2);
+  CHECK(arriving_lines(at4) ==
+        std::vector<std::string>{"dloss/de = " + sum[0], "= " + sum[1], "= " + sum[2]});
+
+  // The parameters' gradients, as the trace prints them and as backward() left them.
+  const std::string at6 = check_step(page, 6, "matmul#2");
+  require_close(numbers_in(panel_lines(at6, "W2").back()), n.W2.grad().to_vector());
+  const std::string at9 = check_step(page, 9, "matmul#1");
+  require_close(numbers_in(panel_lines(at9, "W1").back()), n.W1.grad().to_vector());
+  CHECK(picture_grad(at9, "W1").rfind("grad [[-0.1037, 0.09164],", 0) == 0);
+  CHECK(picture_grad(at6, "W1") == "grad ?");
+  browser_test::screenshot(page.path, 4, std::string(AG_PICTURES_DIR) + "/backward_page_322.png");
+}
+
+TEST_CASE("backward page: the browser test sees script errors and blocked requests", "[browser]") {
+  // The page counts both on <html>; two spoiled copies show that the counts are real.
+  Tensor w = scalar(1.5, float64).set_name("w").requires_grad_();
+  Tensor L = (w * w).set_name("L");
+  L.backward();
+  const Page page = write_page(L, "small");
+  const std::string html = graph_test::read_text(page.path);
+  for (const char* fetches : {" src=", "<link", "url(", "@import", "<iframe", "fetch(", "XMLHttpRequest"})
+    CHECK(html.find(fetches) == std::string::npos);
+  const std::string dom = dom_at(page.path, 1);
+  CHECK(root_attribute(dom, "data-js-errors") == "0");
+  CHECK(root_attribute(dom, "data-blocked-requests") == "0");
+
+  const std::size_t body = html.find("<body>") + 6;
+  const std::string fetching = scratch_copy(html, body, "<img src=\"http://127.0.0.1:9/x.png\">", "fetching");
+  CHECK(root_attribute(dom_at(fetching, 1), "data-blocked-requests") != "0");
+  const std::string failing = scratch_copy(html, body, "<script>no_such_function();</script>", "failing");
+  CHECK(root_attribute(dom_at(failing, 1), "data-js-errors") == "1");
 }
