@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev                                  # reading .gz datasets
   libstb-dev                                  # image output in examples
   graphviz                                    # rendering graph dumps to SVG/PNG
+  chromium                                    # the browser test of the backward page (headless)
   dataset-fashion-mnist                       # the demo's data
   python3-numpy                               # helper scripts
 )

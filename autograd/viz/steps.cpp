@@ -218,6 +218,8 @@ std::string expression_of(const Graph& g, std::size_t oi, int precision) {
   std::string e = fill(forward_pattern(o), names_of(g, o, "dy", precision));
   const std::size_t minus = e.find(" + -");
   if (minus != std::string::npos) e.replace(minus, 4, " - ");
+  if (o.index >= 0 && !e.empty() && e.back() == ')')  // the indices it reads: gather(x, labels)
+    e.insert(e.size() - 1, ", " + label(g, o.index));
   return g.tensors[o.out].label + " = " + e;
 }
 

@@ -230,3 +230,24 @@ TEST_CASE("to_dot of a leaf and of an undefined tensor", "[graph][dot]") {
   CHECK_THROWS_AS(to_dot(Tensor()), Error);
   CHECK_THROWS_WITH(to_dot(Tensor()), Catch::Contains("to_dot"));
 }
+
+TEST_CASE("to_dot draws the int64 indices an op reads as constants", "[graph][dot]") {
+  // cross_entropy gathers the log-probabilities at the labels: the labels reach the picture.
+  Tensor logits = tensor({1.0, 2.0, 0.5, 0.1, -1.0, 2.0}, {2, 3}, float64).set_name("logits")
+                      .requires_grad_();
+  Tensor labels = tensor({2.0, 0.0}, {2}, int64).set_name("labels");
+  Tensor loss = nn::functional::cross_entropy(logits, labels).set_name("loss");
+  const std::string dot = to_dot(loss);
+  require_graphviz_accepts(dot, "indices");
+  std::string index_line;
+  for (const std::string& line : graph_test::lines_of(dot))
+    if (line.find("int64") != std::string::npos) index_line = line;
+  INFO(dot);
+  REQUIRE(!index_line.empty());
+  CHECK(index_line.find("filled,dashed") != std::string::npos);  // styled as a constant
+  CHECK(index_line.find("no grad (constant)") != std::string::npos);
+  CHECK(index_line.find("value [[2],") != std::string::npos);
+  const std::string id = index_line.substr(2, index_line.find(' ', 2) - 2);
+  CHECK(dot.find("  " + id + " -> op") != std::string::npos);
+  CHECK(count(dot, "[style=dashed, label=\"index\"]") == 1);
+}

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include <autograd/autograd.hpp>
+#include <nn/nn.hpp>
 
 #include "util.hpp"
 
@@ -233,4 +234,18 @@ TEST_CASE("trace of ag::grad and of very deep graphs", "[graph][trace]") {
   CHECK(trace.find("local derivative: dx = dmul_scalar#1 * 1\n") != std::string::npos);
   require_close(step_result(trace, "dy/dx", 1), {1.0});  // ag::grad leaves .grad alone
   CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("trace of cross_entropy: every step has its numbers", "[graph][trace]") {
+  Tensor logits = tensor({1.0, 2.0, 0.5, 0.1, -1.0, 2.0}, {2, 3}, float64).set_name("logits")
+                      .requires_grad_();
+  Tensor labels = tensor({2.0, 0.0}, {2}, int64).set_name("labels");
+  Tensor loss = nn::functional::cross_entropy(logits, labels).set_name("loss");
+  loss.backward({}, /*retain_graph=*/true);
+  const std::string trace = chain_rule_trace(loss);
+  INFO(trace);
+  CHECK(trace.find("numbers not recomputed") == std::string::npos);
+  CHECK(trace.find("gather#1 = gather(log_softmax#1, index#1) = [[-1.964], [-2.082]]") !=
+        std::string::npos);
+  require_close(step_result(trace, "dloss/dlogits", 1), logits.grad().to_vector());
 }
