@@ -3,13 +3,16 @@
 #include <autograd/viz/page_assets.hpp>
 
 namespace ag::viz {
+namespace {
 
-const char* page_script() {
-  return R"JS((function () {
-'use strict';
-var data = JSON.parse(document.getElementById('ag-data').textContent);
-var N = data.steps.length, current = -1, timer = null, selected = null;
-var nodes = {}, tensors = {}, gradTexts = {};
+// A block rather than one long function wrapping everything: its names stay out of the global
+// scope all the same.
+const char kScript[] = R"JS('use strict';
+{
+const data = JSON.parse(document.getElementById('ag-data').textContent);
+const N = data.steps.length;
+let current = -1, timer = null, selected = null;
+const nodes = {}, tensors = {}, gradTexts = {};
 document.querySelectorAll('#graph g.node').forEach(function (g) {
   var title = g.querySelector('title');
   if (title) nodes[title.textContent] = g;
@@ -234,8 +237,11 @@ document.getElementById('step-count').textContent = String(N);
 wire();
 go(stepFromHash(), true);
 document.documentElement.setAttribute('data-ready', '1');
-})();
-)JS";
 }
+)JS";
+
+}  // namespace
+
+const char* page_script() { return kScript; }
 
 }  // namespace ag::viz
