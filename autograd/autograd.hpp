@@ -2,6 +2,7 @@
 #pragma once
 
 #include <autograd/engine.hpp>
+#include <autograd/function.hpp>
 #include <autograd/gradcheck.hpp>
 #include <autograd/graph.hpp>
 #include <autograd/ops.hpp>

@@ -59,7 +59,7 @@ Prepared prepare(const std::vector<Tensor>& inputs, const char* what) {
   return p;
 }
 
-Tensor eval64(const Function& f, const std::vector<Tensor>& xs, const char* what) {
+Tensor eval64(const CheckFunction& f, const std::vector<Tensor>& xs, const char* what) {
   Tensor y = f(xs);
   if (!y.defined()) fail(std::string(what) + ": the function returned an undefined tensor");
   if (!is_floating(y.dtype()))
@@ -95,7 +95,7 @@ void consider(GradcheckEntry& e, double analytic, double reference, std::size_t 
 
 }  // namespace
 
-GradcheckResult gradcheck(Function f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
+GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
   GradcheckResult result;
   result.what = "gradcheck";
   result.reference_name = "numeric";
@@ -151,7 +151,7 @@ GradcheckResult gradcheck(Function f, const std::vector<Tensor>& inputs, Gradche
   return result;
 }
 
-GradcheckResult gradgradcheck(Function f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
+GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
   Prepared p = prepare(inputs, "gradgradcheck");
   std::vector<std::size_t> checked = p.checked;
   // A fixed random direction v for the output (its own generator: the user's seed stays put).
@@ -164,7 +164,7 @@ GradcheckResult gradgradcheck(Function f, const std::vector<Tensor>& inputs, Gra
 
   // g(x) = (df/dx)^T v for every checked input, flattened and joined: its Jacobian is the
   // Hessian-vector structure that create_graph must get right.
-  Function first_order = [f, checked, v](const std::vector<Tensor>& xs) {
+  CheckFunction first_order = [f, checked, v](const std::vector<Tensor>& xs) {
     // Runs inside gradcheck's no-grad numeric pass too: this function needs its graph.
     struct EnableGrad {
       bool previous = is_grad_enabled();
@@ -193,7 +193,7 @@ GradcheckResult gradgradcheck(Function f, const std::vector<Tensor>& inputs, Gra
   return r;
 }
 
-GradcheckResult compare_gradients(Function f, const std::vector<Tensor>& inputs,
+GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& inputs,
                                   const std::vector<Tensor>& hand_derived, GradcheckOptions o) {
   if (hand_derived.size() != inputs.size())
     fail("compare_gradients: got " + std::to_string(hand_derived.size()) +

@@ -34,12 +34,14 @@ struct GradcheckResult {
   explicit operator bool() const { return ok; }
 };
 
-using Function = std::function<Tensor(const std::vector<Tensor>&)>;
+// The function a check differentiates (named CheckFunction: ag::Function is the custom-function
+// base of autograd/function.hpp).
+using CheckFunction = std::function<Tensor(const std::vector<Tensor>&)>;
 
-GradcheckResult gradcheck(Function f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
-GradcheckResult gradgradcheck(Function f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
+GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
+GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
 // Autograd's gradient of f (summed over its outputs) against gradients derived by hand.
-GradcheckResult compare_gradients(Function f, const std::vector<Tensor>& inputs,
+GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& inputs,
                                   const std::vector<Tensor>& hand_derived, GradcheckOptions = {});
 
 }  // namespace ag

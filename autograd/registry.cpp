@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <deque>
+#include <mutex>
 
 #include <autograd/detail/impl.hpp>
 
@@ -29,6 +30,16 @@ const OpInfo& register_op(OpDef def) {
   entries().push_back(info);
   table().push_back(&entries().back());
   return entries().back();
+}
+
+const OpInfo& register_custom_op(OpDef def) {
+  static std::mutex mutex;  // custom functions are first applied on any thread
+  static std::deque<OpInfo> custom;
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const OpInfo& op : custom)
+    if (std::strcmp(op.name, def.info().name) == 0) return op;
+  custom.push_back(def.info());
+  return custom.back();
 }
 
 const std::vector<const OpInfo*>& op_registry() { return table(); }

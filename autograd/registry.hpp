@@ -57,7 +57,7 @@ class OpInfo {
   const void* attrs_tag = nullptr;  // the attribute struct's type (Node::attrs checks it)
 
  private:
-  OpInfo() = default;
+  OpInfo() {}  // user-provided, so OpInfo is no aggregate: only OpDef makes one
   friend class OpDef;
 };
 
@@ -86,6 +86,11 @@ class OpDef {
 // Stores the entry for the life of the program and returns it. Called once per op, during
 // static initialisation of the op's file; a second entry with the same name throws.
 const OpInfo& register_op(OpDef def);
+
+// The same storage for the ops of ag::Function subclasses, one per function name: they record
+// like built-in ops but are not listed in op_registry(), whose entries the tests gradcheck.
+// Registering a name again returns the existing entry.
+const OpInfo& register_custom_op(OpDef def);
 
 // Every registered op, in registration order.
 const std::vector<const OpInfo*>& op_registry();

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include <autograd/detail/checked.hpp>
 #include <autograd/detail/impl.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/kernels/kernels.hpp>
@@ -39,16 +40,78 @@ std::string describe(const Tensor& t) {
 
 void fail(const std::string& message) { throw Error(message); }
 
-static std::size_t numel_of(const Shape& s) {
-  std::size_t n = 1;
-  for (std::size_t d : s) n *= d;
-  return n;
+// ---- checked sizes --------------------------------------------------------------------------
+static std::string op_prefix(const char* op) { return std::string(op ? op : "make_tensor") + ": "; }
+
+std::size_t checked_numel(const char* op, const Shape& shape) {
+  std::size_t nonzero = 1;  // the product of the non-zero dimensions bounds every stride
+  bool empty = false;
+  for (std::size_t d : shape) {
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (!mul_fits(nonzero, d, &nonzero) || nonzero > kMaxElements)
+      fail(op_prefix(op) + "shape " + shape_str(shape) + " has too many elements (the sizes "
+           "multiply past 2^63 - 1)");
+  }
+  return empty ? 0 : nonzero;
 }
 
-Tensor make_tensor(Shape shape, Dtype dtype) {
+std::size_t checked_nbytes(const char* op, const Shape& shape, Dtype dtype) {
+  std::size_t n = checked_numel(op, shape), bytes = 0;
+  if (!mul_fits(n, dtype_size(dtype), &bytes) || bytes > kMaxElements)
+    fail(op_prefix(op) + "a " + shape_str(shape) + " " + dtype_name(dtype) + " tensor needs " +
+         std::to_string(n) + " x " + std::to_string(dtype_size(dtype)) +
+         " bytes, more than 2^63 - 1");
+  return bytes;
+}
+
+std::size_t checked_add(const char* op, std::size_t a, std::size_t b, const char* what) {
+  std::size_t r = 0;
+  if (!add_fits(a, b, &r))
+    fail(op_prefix(op) + what + " overflows (" + std::to_string(a) + " + " + std::to_string(b) + ")");
+  return r;
+}
+
+std::size_t checked_mul(const char* op, std::size_t a, std::size_t b, const char* what) {
+  std::size_t r = 0;
+  if (!mul_fits(a, b, &r))
+    fail(op_prefix(op) + what + " overflows (" + std::to_string(a) + " x " + std::to_string(b) + ")");
+  return r;
+}
+
+void check_int64_value(const char* op, double v) {
+  if (!fits_int64(v))
+    fail(op_prefix(op) + "value " + std::to_string(v) + " cannot be converted to int64 without overflow");
+}
+
+void check_int64_values(const char* op, const Tensor& t) {
+  if (!is_floating(t.dtype())) return;
+  const std::size_t n = t.numel();
+  if (t.dtype() == float32) {
+    const float* p = static_cast<const float*>(t.impl()->data());
+    for (std::size_t i = 0; i < n; ++i)
+      if (!fits_int64(p[i])) check_int64_value(op, p[i]);
+  } else {
+    const double* p = static_cast<const double*>(t.impl()->data());
+    for (std::size_t i = 0; i < n; ++i)
+      if (!fits_int64(p[i])) check_int64_value(op, p[i]);
+  }
+}
+
+// One place allocates every tensor: its size is checked, and running out of memory becomes an
+// ag::Error naming the op and the shape (std::bad_alloc names neither).
+Tensor make_tensor(Shape shape, Dtype dtype, const char* op) {
+  const std::size_t nbytes = checked_nbytes(op, shape, dtype);
   auto impl = make_pooled<TensorImpl>();
-  impl->numel = numel_of(shape);
-  impl->storage = make_pooled<Storage>(impl->numel * dtype_size(dtype));
+  try {
+    impl->storage = make_pooled<Storage>(nbytes);
+  } catch (const std::bad_alloc&) {
+    fail(op_prefix(op) + "out of memory: cannot allocate a " + shape_str(shape) + " " +
+         dtype_name(dtype) + " tensor (" + std::to_string(nbytes) + " bytes)");
+  }
+  impl->numel = nbytes / dtype_size(dtype);
   impl->shape = std::move(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
@@ -237,6 +300,7 @@ Tensor& Tensor::mul_(double value) {
 Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace(*this, "copy_");
   check_same_numel(*this, src, "copy_");
+  if (dtype() == int64) check_int64_values("copy_", src);
   if (src.dtype() == dtype())
     std::memcpy(impl_->data(), src.impl()->data(), numel() * dtype_size(dtype()));
   else
@@ -246,24 +310,27 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 Tensor& Tensor::fill_(double value) {
   check_inplace(*this, "fill_");
+  if (dtype() == int64) check_int64_value("fill_", value);
   kernels::fill(*this, value);
   bump_version();
   return *this;
 }
 
 // ---- creation ------------------------------------------------------------------------------
-Tensor empty(Shape shape, Dtype dtype) { return make_tensor(std::move(shape), dtype); }
+Tensor empty(Shape shape, Dtype dtype) { return make_tensor(std::move(shape), dtype, "empty"); }
 
-Tensor full(Shape shape, double value, Dtype dtype) {
-  Tensor t = make_tensor(std::move(shape), dtype);
+static Tensor filled(const char* op, Shape shape, double value, Dtype dtype) {
+  if (dtype == int64) check_int64_value(op, value);
+  Tensor t = make_tensor(std::move(shape), dtype, op);
   kernels::fill(t, value);
   return t;
 }
-Tensor zeros(Shape shape, Dtype dtype) { return full(std::move(shape), 0, dtype); }
-Tensor ones(Shape shape, Dtype dtype) { return full(std::move(shape), 1, dtype); }
+Tensor full(Shape shape, double value, Dtype dtype) { return filled("full", std::move(shape), value, dtype); }
+Tensor zeros(Shape shape, Dtype dtype) { return filled("zeros", std::move(shape), 0, dtype); }
+Tensor ones(Shape shape, Dtype dtype) { return filled("ones", std::move(shape), 1, dtype); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
-Tensor scalar(double value, Dtype dtype) { return full({}, value, dtype); }
+Tensor scalar(double value, Dtype dtype) { return filled("scalar", {}, value, dtype); }
 
 static void store(Tensor& t, std::size_t i, double v) {
   void* p = t.impl()->data();
@@ -275,10 +342,13 @@ static void store(Tensor& t, std::size_t i, double v) {
 }
 
 Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype) {
-  if (numel_of(shape) != values.size())
+  const std::size_t n = checked_numel("tensor", shape);
+  if (n != values.size())
     fail("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
-         shape_str(shape) + " (" + std::to_string(numel_of(shape)) + " elements)");
-  Tensor t = make_tensor(std::move(shape), dtype);
+         shape_str(shape) + " (" + std::to_string(n) + " elements)");
+  if (dtype == int64)
+    for (double v : values) check_int64_value("tensor", v);
+  Tensor t = make_tensor(std::move(shape), dtype, "tensor");
   for (std::size_t i = 0; i < values.size(); ++i) store(t, i, values[i]);
   return t;
 }
@@ -302,15 +372,23 @@ Tensor arange(double start, double stop, double step, Dtype dtype) {
   if (step == 0 || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
     fail("arange: needs finite start, stop and a non-zero step, got " + std::to_string(start) +
          ", " + std::to_string(stop) + ", " + std::to_string(step));
-  double count = std::ceil((stop - start) / step);
+  // (stop - start) / step may overflow to inf, and a count past 2^63 cannot be converted.
+  const double count = std::ceil((stop - start) / step);
+  if (!(count < 0x1p63))
+    fail("arange: [" + std::to_string(start) + ", " + std::to_string(stop) + ") in steps of " +
+         std::to_string(step) + " has too many elements (" + std::to_string(count) + ")");
   std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
-  Tensor t = make_tensor({n}, dtype);
+  if (dtype == int64 && n > 0) {  // the values run monotonically from the first to the last
+    check_int64_value("arange", start);
+    check_int64_value("arange", start + static_cast<double>(n - 1) * step);
+  }
+  Tensor t = make_tensor({n}, dtype, "arange");
   for (std::size_t i = 0; i < n; ++i) store(t, i, start + static_cast<double>(i) * step);
   return t;
 }
 
 Tensor eye(std::size_t n, Dtype dtype) {
-  Tensor t = zeros({n, n}, dtype);
+  Tensor t = filled("eye", {n, n}, 0, dtype);
   for (std::size_t i = 0; i < n; ++i) store(t, i * n + i, 1);
   return t;
 }
@@ -358,14 +436,14 @@ static void check_float(Dtype dtype, const char* op) {
 }
 Tensor rand(Shape shape, Dtype dtype) {
   check_float(dtype, "rand");
-  Tensor t = make_tensor(std::move(shape), dtype);
+  Tensor t = make_tensor(std::move(shape), dtype, "rand");
   std::lock_guard<std::mutex> lock(generator().mutex);
   for (std::size_t i = 0; i < t.numel(); ++i) store(t, i, uniform_locked(generator().engine));
   return t;
 }
 Tensor randn(Shape shape, Dtype dtype) {
   check_float(dtype, "randn");
-  Tensor t = make_tensor(std::move(shape), dtype);
+  Tensor t = make_tensor(std::move(shape), dtype, "randn");
   std::lock_guard<std::mutex> lock(generator().mutex);
   for (std::size_t i = 0; i < t.numel(); ++i) store(t, i, normal_locked(generator().engine));
   return t;

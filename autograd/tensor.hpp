@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace ag {
@@ -32,6 +34,12 @@ bool is_floating(Dtype);
 std::string shape_str(const Shape&);  // "{3, 4}"
 
 struct TensorImpl;  // autograd/detail/impl.hpp
+class Tensor;
+
+// A gradient hook: sees the gradient flowing into a tensor during backward; a defined result
+// replaces it. A post-accumulate hook sees a leaf after backward has updated its .grad().
+using TensorHook = std::function<Tensor(const Tensor& grad)>;
+using PostAccumulateHook = std::function<void(Tensor& leaf)>;
 
 class Tensor {
  public:
@@ -52,6 +60,23 @@ class Tensor {
   void zero_grad();     // drops the accumulated gradient
   void backward(const Tensor& grad_output = {}, bool retain_graph = false,
                 bool create_graph = false) const;
+
+  // Hooks, as PyTorch's Tensor.register_hook: each runs once per backward pass on the summed
+  // gradient of this tensor, in registration order; a defined result replaces the gradient that
+  // flows on (into the tensor's producer, or on a leaf into .grad(): hooks run before
+  // accumulation). With create_graph a hook built from ag ops is differentiated too. ag::grad
+  // runs them as well, and returns the hooked gradient. Returns a handle for remove_hook.
+  // The hook may also return void (it then only observes).
+  template <class F>
+  std::size_t register_hook(F&& hook);
+  void remove_hook(std::size_t handle);
+  // Runs after backward (not ag::grad) has accumulated into this leaf's .grad(): the point at
+  // which a data-parallel reducer knows the gradient is ready.
+  std::size_t register_post_accumulate_grad_hook(PostAccumulateHook hook);
+  // An interior tensor keeps its gradient in .grad() after backward (accumulated over backward
+  // calls like a leaf's, after its hooks ran). No effect on leaves, which keep theirs anyway.
+  Tensor& retain_grad();
+  bool retains_grad() const;
 
   Tensor detach() const;  // shares data, records nothing
   Tensor clone() const;   // copies data, differentiable
@@ -128,8 +153,20 @@ class Tensor {
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
  private:
+  std::size_t add_hook(TensorHook hook);
   std::shared_ptr<TensorImpl> impl_;
 };
+
+template <class F>
+std::size_t Tensor::register_hook(F&& hook) {
+  if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>)
+    return add_hook([h = std::forward<F>(hook)](const Tensor& g) mutable {
+      h(g);
+      return Tensor();
+    });
+  else
+    return add_hook(TensorHook(std::forward<F>(hook)));
+}
 
 // Creation. Floating values are rounded to the dtype; int64 truncates toward zero.
 Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype = float32);

@@ -77,13 +77,34 @@ DataLoader::DataLoader(const TensorDataset& dataset, std::size_t batch_size, boo
   for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
 }
 
+DataLoader::DataLoader(const TensorDataset& dataset, std::size_t batch_size, Sampler sampler,
+                       bool drop_last)
+    : DataLoader(dataset, batch_size, false, drop_last) {
+  if (!sampler) throw Error("DataLoader: the sampler is empty");
+  sampler_ = std::move(sampler);
+  next_order();
+}
+
+// The sampler's order for the next pass, checked against the dataset.
+void DataLoader::next_order() {
+  std::vector<std::size_t> order = sampler_();
+  for (std::size_t i : order)
+    if (i >= dataset_.size())
+      throw Error("DataLoader: the sampler gave sample index " + std::to_string(i) +
+                  " for a dataset of " + std::to_string(dataset_.size()) + " samples");
+  order_ = std::move(order);
+}
+
 std::size_t DataLoader::num_batches() const {
-  const std::size_t n = dataset_.size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  const std::size_t n = order_.size();
+  // n + batch_size - 1 would wrap for a batch size near SIZE_MAX.
+  return n / batch_size_ + (!drop_last_ && n % batch_size_ != 0 ? 1 : 0);
 }
 
 DataLoader::Iterator DataLoader::begin() {
-  if (shuffle_) {
+  if (sampler_) {
+    next_order();
+  } else if (shuffle_) {
     // Fisher-Yates from the global generator. The modulo bias is below 2^-40 for any dataset
     // that fits in memory.
     for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
@@ -99,7 +120,8 @@ Batch DataLoader::batch(std::size_t i) const {
     throw Error("DataLoader: batch " + std::to_string(i) + " out of range (" + std::to_string(num_batches()) +
                 " batches)");
   const std::size_t start = i * batch_size_;
-  const std::size_t stop = std::min(start + batch_size_, dataset_.size());
+  const std::size_t n = order_.size();
+  const std::size_t stop = batch_size_ >= n - start ? n : start + batch_size_;  // no wrap
   const std::vector<std::size_t> index(order_.begin() + static_cast<std::ptrdiff_t>(start),
                                        order_.begin() + static_cast<std::ptrdiff_t>(stop));
   NoGradGuard no_grad;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -36,6 +37,12 @@ struct Batch {
 class DataLoader {
  public:
   DataLoader(const TensorDataset& dataset, std::size_t batch_size, bool shuffle = true,
+             bool drop_last = false);
+  // The sample order of each pass comes from sampler() instead, called by every begin(): it
+  // may return any sample indices, a share of the dataset, repeats (ag::dist::DistributedSampler
+  // converts to this).
+  using Sampler = std::function<std::vector<std::size_t>()>;
+  DataLoader(const TensorDataset& dataset, std::size_t batch_size, Sampler sampler,
              bool drop_last = false);
 
   class Iterator {
@@ -76,7 +83,9 @@ class DataLoader {
   TensorDataset dataset_;
   std::size_t batch_size_;
   bool shuffle_, drop_last_;
+  Sampler sampler_;
   std::vector<std::size_t> order_;
+  void next_order();
 };
 
 // Copies rows `index` of t (along the first axis) into a new tensor; parallel for large copies.

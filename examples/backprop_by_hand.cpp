@@ -153,7 +153,10 @@ int main(int argc, char** argv) {
   ex::expect(std::fabs(loss.item() - f.loss) < 1e-12, "autograd's forward loss equals the hand value " + ex::fixed(f.loss, 6));
   ex::expect(std::fabs(ag::nn::functional::mse_loss(ag::matmul(ag::sigmoid(ag::matmul(x, net.W1) + net.b1), net.W2) + net.b2, t).item() - f.loss) < 1e-12,
              "nn::functional::mse_loss gives the same loss");
-  loss.backward();
+  {
+    ag::KeepGradsForDumpsGuard keep;  // the picture and the trace of part 4 show every gradient
+    loss.backward();
+  }
   ex::expect(close(net.W1.grad().to_vector(), &g.W1[0][0]) && close(net.b1.grad().to_vector(), g.b1) &&
                  close(net.W2.grad().to_vector(), &g.W2[0][0]) && close(net.b2.grad().to_vector(), g.b2),
              "loss.backward() gives the hand-derived gradients (to 1e-12)");

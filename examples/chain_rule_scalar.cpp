@@ -56,7 +56,10 @@ int main(int argc, char** argv) {
   std::cout << "L = (a*b + c) * tanh(d) = " << ex::fixed(L.item(), 6) << "\n";
   picture(L, args, "chain_rule_scalar_before");
 
-  L.backward();
+  {
+    ag::KeepGradsForDumpsGuard keep;  // keep every interior gradient for the picture and trace
+    L.backward();
+  }
   picture(L, args, "chain_rule_scalar_after");
   std::cout << "\n" << ag::chain_rule_trace(L) << "\n";
   page(L, args, "chain_rule_scalar");

@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
   Tensor df = ag::grad({fx}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0].set_name("df/dx");
   // Its backward puts the second derivative in x.grad(); create_graph keeps that one
   // differentiable too.
-  df.backward({}, /*retain_graph=*/true, /*create_graph=*/true);
+  {
+    ag::KeepGradsForDumpsGuard keep;  // the picture below shows every gradient of this backward
+    df.backward({}, /*retain_graph=*/true, /*create_graph=*/true);
+  }
   Tensor d2f = x.grad();
 
   // The picture of f'(x): the backward ops that create_graph recorded (cos for sin's

@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
 
   // The trained network's backward pass, one node at a time, for the class to step through.
   Tensor loss = F::binary_cross_entropy_with_logits((*net)(inputs()), targets()).set_name("loss");
-  loss.backward();
+  {
+    ag::KeepGradsForDumpsGuard keep;  // the page shows every gradient of this backward
+    loss.backward();
+  }
   const std::string page = args.out_path("xor_backward.html");
   try {
     ag::save_backward_html(loss, page);

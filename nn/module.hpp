@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include <autograd/engine.hpp>
 #include <autograd/tensor.hpp>
 
 namespace ag::nn {
@@ -27,6 +28,8 @@ class Module {
 
   // "Linear", "Sequential", ...; for user modules the C++ class name without its namespaces.
   virtual std::string type_name() const;
+  // The graph-dump scope operator() enters: "<registered name> (<type_name()>)" or type_name().
+  std::string scope_label() const;
 
   // Own parameters first, in registration order, then each child's with "<child>." in front.
   // A tensor registered twice (shared weights) is listed once, under its first name.
@@ -35,16 +38,25 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
   std::size_t num_parameters() const;  // total element count
 
+  // Buffers: state that is saved, loaded and converted by to() with the weights but is not
+  // trained (BatchNorm's running statistics). Any dtype; never requires grad. Named and ordered
+  // like parameters: own first, then each child's with "<child>." in front.
+  Tensor register_buffer(std::string name, Tensor t);
+  std::vector<Tensor> buffers() const;
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+
   void zero_grad();
   void train(bool on = true);  // recursive, as in PyTorch
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  // Converts every parameter to `dtype` in place: handles held elsewhere (an optimizer's, a
-  // layer's own members) see the new dtype. Gradients are dropped.
+  // Converts every parameter and every floating buffer to `dtype` in place (int64 buffers such
+  // as num_batches_tracked stay): handles held elsewhere (an optimizer's, a layer's own members)
+  // see the new dtype. Gradients are dropped.
   void to(Dtype dtype);
 
-  // Weights as .npz (see nn/serialize.cpp for the exact format); NumPy's np.load reads them.
+  // Parameters, then buffers, as .npz (see nn/serialize.cpp for the exact format); NumPy's
+  // np.load reads them.
   void save(const std::string& path) const;
   // Checks every name, shape and dtype against this module before changing anything.
   void load(const std::string& path);
@@ -60,13 +72,33 @@ class Module {
 
  private:
   void register_child(std::string name, std::shared_ptr<Module> module);
-  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
+  using Named = std::vector<std::pair<std::string, Tensor>>;
+  void collect(Named Module::*which, const std::string& prefix, Named& out,
                std::vector<const void*>& seen) const;
+  void check_new_name(const char* what, const std::string& name) const;
 
-  std::vector<std::pair<std::string, Tensor>> params_;
+  Named params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   std::string scope_name_;  // the name this module was registered under in its parent
   bool training_ = true;
+};
+
+// A module whose forward takes and returns whatever it likes, as in LibTorch:
+//   struct Attention : nn::TypedModule<Attention> {
+//     Tensor forward(const Tensor& x, const Tensor& mask);
+//   };
+//   Tensor y = (*attention)(x, mask);
+// operator() forwards every argument to Derived::forward inside the module's graph-dump scope
+// and returns its result (a Tensor, a std::vector<Tensor>, a std::pair ...). A Derived that also
+// overrides the one-Tensor forward works inside Sequential like any other module.
+template <class Derived>
+class TypedModule : public Module {
+ public:
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) {
+    ScopeGuard guard(scope_label());
+    return static_cast<Derived&>(*this).forward(std::forward<Args>(args)...);
+  }
 };
 
 }  // namespace ag::nn

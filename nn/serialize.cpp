@@ -10,8 +10,10 @@
 // stored in its local header and the central directory, and load verifies it.
 // In Python: `w = np.load("model.npz"); w["0.weight"]`.
 //
-// save writes "<path>.tmp.<pid>", fsyncs it and renames it over <path>: a reader sees the old
-// file or the new one, never a mix, and a failed save leaves the old file untouched.
+// save writes a temp file unique to the save, fsyncs it, renames it over <path> and fsyncs the
+// directory (ag::io::write_file_atomically): a reader sees the old file or the new one, never a
+// mix, concurrent saves to one path each write a complete file, and a failed save leaves the old
+// file untouched.
 // load reads everything and checks every name, shape, dtype and checksum before it changes a
 // single parameter.
 #include <nn/module.hpp>
@@ -20,15 +22,17 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 
+#include <autograd/detail/checked.hpp>
+#include <autograd/detail/io.hpp>
 #include <autograd/engine.hpp>
+#include <nn/detail/npz.hpp>
 
 namespace ag::nn {
 
@@ -104,6 +108,9 @@ std::string build_npz(const std::vector<std::pair<std::string, Tensor>>& entries
   std::string out, central;
   for (const auto& [name, t] : entries) {
     const std::string member = name + ".npy";
+    if (member.size() > 0xffff)  // ZIP stores name lengths in 16 bits
+      throw Error("Module::save: " + path + ": parameter name '" + name.substr(0, 40) + "...' has " +
+                  std::to_string(name.size()) + " bytes; an .npz member name holds at most 65531");
     const std::string npy = npy_bytes(t);
     if (npy.size() > 0xffffffffu || out.size() > 0xffffffffu)
       throw Error("Module::save: " + path + ": parameter '" + name + "' makes the archive exceed 4 GiB");
@@ -155,41 +162,6 @@ std::string build_npz(const std::vector<std::pair<std::string, Tensor>>& entries
   put32(out, central_offset);
   put16(out, 0);  // comment length
   return out;
-}
-
-void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("Module::save: cannot create " + tmp + ": " + std::strerror(errno));
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw Error("Module::save: " + std::string(what) + " " + tmp + ": " + std::strerror(err) +
-                " (" + path + " is unchanged)");
-  };
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write");
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("cannot fsync");
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error("Module::save: cannot close " + tmp + ": " + std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error("Module::save: cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
-  }
 }
 
 struct NpyEntry {
@@ -251,12 +223,16 @@ NpyEntry parse_npy(const std::string& buf, std::size_t at, std::size_t size, con
     const unsigned long long dim = std::strtoull(item.c_str() + first, &end, 10);
     if (end == item.c_str() + first || item.find_first_not_of(' ', end - item.c_str()) != std::string::npos)
       throw bad("malformed shape in NPY header: " + header);
+    if (dim > kMaxElements) throw bad("dimension " + item + " is too large in NPY header: " + header);
     e.shape.push_back(static_cast<std::size_t>(dim));
-    numel *= static_cast<std::size_t>(dim);
+  }
+  try {
+    numel = checked_numel("Module::load", e.shape);
+  } catch (const Error&) {
+    throw bad("shape " + shape_str(e.shape) + " has too many elements");
   }
   e.data_at = header_at + header_len;
-  e.data_size = numel * dtype_size(e.dtype);
-  if (e.data_at + e.data_size != at + size)
+  if (!mul_fits(numel, dtype_size(e.dtype), &e.data_size) || e.data_at + e.data_size != at + size)
     throw bad("holds " + std::to_string(at + size - e.data_at) + " data bytes, but shape " +
               shape_str(e.shape) + " " + dtype_name(e.dtype) + " needs " + std::to_string(e.data_size));
   return e;
@@ -320,56 +296,82 @@ std::map<std::string, NpyEntry> parse_npz(const std::string& buf, const std::str
   return entries;
 }
 
-}  // namespace
-
-void Module::save(const std::string& path) const {
-  const auto params = named_parameters();
-  write_atomically(path, build_npz(params, path));
+Tensor tensor_from_entry(const std::string& buf, const NpyEntry& e) {
+  Tensor t = zeros(e.shape, e.dtype);
+  void* dst = nullptr;
+  switch (e.dtype) {
+    case Dtype::Float32: dst = t.data_ptr<float>(); break;
+    case Dtype::Float64: dst = t.data_ptr<double>(); break;
+    case Dtype::Int64: dst = t.data_ptr<std::int64_t>(); break;
+  }
+  if (e.data_size > 0) std::memcpy(dst, buf.data() + e.data_at, e.data_size);
+  return t;
 }
 
-void Module::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("Module::load: cannot open " + path + ": " + std::strerror(errno));
-  const std::string buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error("Module::load: cannot read " + path);
+}  // namespace
+
+namespace detail {
+
+void write_npz(const std::string& path,
+               const std::vector<std::pair<std::string, Tensor>>& entries) {
+  io::write_file_atomically("Module::save", path, build_npz(entries, path));
+}
+
+std::vector<std::pair<std::string, Tensor>> read_npz(const std::string& path) {
+  const std::string buf = io::read_file("Module::load", path);
   std::vector<std::string> order;
   const auto entries = parse_npz(buf, path, order);
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& name : order) out.emplace_back(name, tensor_from_entry(buf, entries.at(name)));
+  return out;
+}
 
-  auto params = named_parameters();
-  for (const auto& [name, t] : params) {
-    const auto it = entries.find(name);
+}  // namespace detail
+
+namespace {
+
+// Parameters, then buffers: the entries of a module's file, in this order.
+std::vector<std::pair<std::string, Tensor>> state_of(const Module& m) {
+  auto state = m.named_parameters();
+  for (auto& b : m.named_buffers()) state.push_back(std::move(b));
+  return state;
+}
+
+}  // namespace
+
+void Module::save(const std::string& path) const { detail::write_npz(path, state_of(*this)); }
+
+void Module::load(const std::string& path) {
+  const auto entries = detail::read_npz(path);
+  auto state = state_of(*this);
+  const std::size_t num_params = named_parameters().size();
+  std::vector<const Tensor*> sources;  // the entry for state[i]
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    const auto& [name, t] = state[i];
+    const char* kind = i < num_params ? "parameter" : "buffer";
+    const auto it = std::find_if(entries.begin(), entries.end(),
+                                 [&](const auto& e) { return e.first == name; });
     if (it == entries.end())
-      throw Error("Module::load: " + path + " has no entry '" + name + ".npy' for parameter '" + name +
-                  "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " of " + type_name());
-    const NpyEntry& e = it->second;
-    if (e.shape != t.shape() || e.dtype != t.dtype())
-      throw Error("Module::load: " + path + " entry '" + name + ".npy' is " + shape_str(e.shape) + " " +
-                  dtype_name(e.dtype) + ", but parameter '" + name + "' is " + shape_str(t.shape()) + " " +
-                  dtype_name(t.dtype()));
+      throw Error("Module::load: " + path + " has no entry '" + name + ".npy' for " + kind + " '" +
+                  name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " of " +
+                  type_name());
+    const Tensor& e = it->second;
+    if (e.shape() != t.shape() || e.dtype() != t.dtype())
+      throw Error("Module::load: " + path + " entry '" + name + ".npy' is " + shape_str(e.shape()) +
+                  " " + dtype_name(e.dtype()) + ", but " + kind + " '" + name + "' is " +
+                  shape_str(t.shape()) + " " + dtype_name(t.dtype()));
+    sources.push_back(&e);
   }
-  if (entries.size() != params.size()) {
-    for (const auto& name : order) {
-      const NpyEntry& e = entries.at(name);
-      bool known = false;
-      for (const auto& p : params) known = known || p.first == name;
-      if (!known)
-        throw Error("Module::load: " + path + " entry '" + name + ".npy' " + shape_str(e.shape) +
-                    " matches no parameter of " + type_name());
-    }
+  for (const auto& [name, e] : entries) {
+    const bool known =
+        std::any_of(state.begin(), state.end(), [&](const auto& p) { return p.first == name; });
+    if (!known)
+      throw Error("Module::load: " + path + " entry '" + name + ".npy' " + shape_str(e.shape()) +
+                  " matches no parameter or buffer of " + type_name());
   }
-  // Everything checked: now copy.
+  // Everything checked: now copy (the dtypes match, so copy_ is a plain copy).
   NoGradGuard no_grad;
-  for (auto& [name, t] : params) {
-    const NpyEntry& e = entries.at(name);
-    void* dst = nullptr;
-    switch (t.dtype()) {
-      case Dtype::Float32: dst = t.data_ptr<float>(); break;
-      case Dtype::Float64: dst = t.data_ptr<double>(); break;
-      case Dtype::Int64: dst = t.data_ptr<std::int64_t>(); break;
-    }
-    if (e.data_size > 0) std::memcpy(dst, buf.data() + e.data_at, e.data_size);
-    t.bump_version();
-  }
+  for (std::size_t i = 0; i < state.size(); ++i) state[i].second.copy_(*sources[i]);
 }
 
 }  // namespace ag::nn

@@ -1,27 +1,32 @@
 #include <optim/optim.hpp>
 
+#include <cxxabi.h>
+
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <cstdlib>
 #include <string>
-#include <type_traits>
 
 #include <autograd/engine.hpp>
+#include <nn/detail/npz.hpp>
+#include <optim/detail/util.hpp>
 
 namespace ag::optim {
 
-namespace {
+using detail::num;
+using detail::require;
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
+namespace detail {
+
+std::string class_name(const std::type_info& type) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : type.name();
+  std::free(demangled);
+  const auto colon = name.rfind("::", name.find('<'));
+  return colon == std::string::npos ? name : name.substr(colon + 2);
 }
 
-void require(bool ok, const std::string& message) {
-  if (!ok) throw Error(message);
-}
-
-// The gradient of params[i] if it has one that matches, else undefined (the parameter is skipped).
 Tensor grad_of(const char* who, const Tensor& p, std::size_t i) {
   Tensor g = p.grad();
   if (!g.defined()) return g;
@@ -32,178 +37,294 @@ Tensor grad_of(const char* who, const Tensor& p, std::size_t i) {
   return g;
 }
 
-// Calls f(param_data, grad_data) with the pointer type of the parameter's dtype.
+namespace {
+// nn's archive code names Module::save/load in its messages; say who really failed.
 template <class F>
-void with_data(Tensor& p, const Tensor& g, F f) {
-  if (p.dtype() == float32) f(p.data_ptr<float>(), g.data_ptr<float>());
-  else f(p.data_ptr<double>(), g.data_ptr<double>());
+auto as(const std::string& who, F f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    std::string message = e.what();
+    for (const char* from : {"Module::save", "Module::load"})
+      if (message.rfind(from, 0) == 0) message = who + message.substr(std::string(from).size());
+    throw Error(message);
+  }
 }
-
 }  // namespace
 
-Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
+void save_values(const std::string& who, const std::string& path,
+                 const std::vector<std::pair<std::string, Tensor>>& entries) {
+  as(who, [&] {
+    nn::detail::write_npz(path, entries);
+    return 0;
+  });
+}
+
+std::vector<std::pair<std::string, Tensor>> load_values(const std::string& who,
+                                                        const std::string& path) {
+  return as(who, [&] { return nn::detail::read_npz(path); });
+}
+
+Tensor scalar_entry(const std::string& who, const std::string& path,
+                    const std::vector<std::pair<std::string, Tensor>>& entries,
+                    const std::string& key, Dtype dtype) {
+  for (const auto& [name, t] : entries) {
+    if (name != key) continue;
+    require(t.dim() == 0 && t.dtype() == dtype,
+            who + ": " + path + " entry '" + key + "' is " + shape_str(t.shape()) + " " +
+                dtype_name(t.dtype()) + ", expected a 0-d " + dtype_name(dtype) + " value");
+    return t;
+  }
+  throw Error(who + ": " + path + " has no entry '" + key + "'");
+}
+
+}  // namespace detail
+
+Optimizer::Optimizer(std::vector<Tensor> params, double lr)
+    : params_(std::move(params)), lr_(lr), state_(params_.size()) {
   require(!params_.empty(), "optimizer: got an empty parameter list");
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
     require(p.defined(), "optimizer: parameter " + std::to_string(i) + " is undefined");
     require(is_floating(p.dtype()), "optimizer: parameter " + std::to_string(i) + " " +
-                                        shape_str(p.shape()) + " has dtype " + dtype_name(p.dtype()) +
+                                        shape_str(p.shape()) + " has dtype " +
+                                        dtype_name(p.dtype()) +
                                         "; only float32 and float64 tensors can be optimized");
     require(p.is_leaf(), "optimizer: parameter " + std::to_string(i) + " " + shape_str(p.shape()) +
                              " is not a leaf; optimize the leaves it was computed from");
     for (std::size_t j = 0; j < i; ++j)
-      require(params_[j].impl() != p.impl(), "optimizer: parameter " + std::to_string(i) +
-                                                 " is the same tensor as parameter " + std::to_string(j) +
-                                                 " (it would be updated twice per step)");
+      require(params_[j].impl() != p.impl(),
+              "optimizer: parameter " + std::to_string(i) + " is the same tensor as parameter " +
+                  std::to_string(j) + " (it would be updated twice per step)");
   }
   set_lr(lr);
 }
 
 void Optimizer::set_lr(double lr) {
-  require(lr >= 0 && std::isfinite(lr), "optimizer: learning rate must be finite and >= 0, got " + num(lr));
+  require(lr >= 0 && std::isfinite(lr),
+          "optimizer: learning rate must be finite and >= 0, got " + num(lr));
   lr_ = lr;
 }
+
+std::string Optimizer::name() const { return detail::class_name(typeid(*this)); }
 
 void Optimizer::zero_grad() {
   for (auto& p : params_) p.zero_grad();
 }
 
+const Optimizer::State& Optimizer::state(std::size_t i) const {
+  require(i < state_.size(), name() + "::state: parameter " + std::to_string(i) +
+                                 " out of range (" + std::to_string(state_.size()) +
+                                 " parameters)");
+  return state_[i];
+}
+
+Optimizer::StateSpec Optimizer::like_param(std::string key, std::size_t i) const {
+  return {std::move(key), params_[i].shape(), params_[i].dtype()};
+}
+
+Optimizer::State& Optimizer::init_state(std::size_t i) {
+  State& s = state_[i];
+  if (!s.empty()) return s;
+  for (const auto& spec : state_spec(i)) s[spec.key] = zeros(spec.shape, spec.dtype);
+  on_new_state(i, s);
+  return s;
+}
+
+std::int64_t Optimizer::increment_step(State& state) {
+  Tensor& step = state.at("step");
+  const std::int64_t t = ++step.data_ptr<std::int64_t>()[0];
+  step.bump_version();
+  return t;
+}
+
+void Optimizer::save(const std::string& path) const {
+  const std::string prefix = name() + ".";
+  std::vector<std::pair<std::string, Tensor>> entries{
+      {prefix + "lr", scalar(lr_, float64)},
+      {prefix + "num_params", scalar(static_cast<double>(params_.size()), int64)}};
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    if (!state_[i].empty())
+      for (const auto& spec : state_spec(i))
+        entries.emplace_back(prefix + std::to_string(i) + "." + spec.key, state_[i].at(spec.key));
+  detail::save_values("Optimizer::save", path, entries);
+}
+
+void Optimizer::load(const std::string& path) {
+  const std::string who = "Optimizer::load";
+  const auto entries = detail::load_values(who, path);
+  const std::string prefix = name() + ".";
+  for (const auto& [key, t] : entries)
+    require(key.rfind(prefix, 0) == 0,
+            who + ": " + path + " entry '" + key + "' is not " + name() +
+                " state (was the file saved by another kind of optimizer?)");
+  const Tensor lr = detail::scalar_entry(who, path, entries, prefix + "lr", float64);
+  const Tensor count = detail::scalar_entry(who, path, entries, prefix + "num_params", int64);
+  require(count.item() == static_cast<double>(params_.size()),
+          who + ": " + path + " holds state for " +
+              std::to_string(static_cast<long long>(count.item())) + " parameters, but this " +
+              name() + " optimizes " + std::to_string(params_.size()));
+  std::size_t used = 2;
+  std::vector<State> loaded(params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const std::string at = prefix + std::to_string(i) + ".";
+    for (const auto& spec : state_spec(i)) {
+      const auto it = std::find_if(entries.begin(), entries.end(),
+                                   [&](const auto& e) { return e.first == at + spec.key; });
+      if (it == entries.end()) continue;
+      const Tensor& t = it->second;
+      require(t.shape() == spec.shape && t.dtype() == spec.dtype,
+              who + ": " + path + " entry '" + it->first + "' is " + shape_str(t.shape()) + " " +
+                  dtype_name(t.dtype()) + ", but parameter " + std::to_string(i) + " needs " +
+                  shape_str(spec.shape) + " " + dtype_name(spec.dtype));
+      loaded[i][spec.key] = t;
+      ++used;
+    }
+    const std::size_t expected = state_spec(i).size();
+    require(loaded[i].empty() || loaded[i].size() == expected,
+            who + ": " + path + " holds " + std::to_string(loaded[i].size()) + " of the " +
+                std::to_string(expected) + " state tensors of parameter " + std::to_string(i) +
+                " (options differ from the saved optimizer's?)");
+  }
+  if (used != entries.size())
+    for (const auto& [key, t] : entries) {
+      bool known = key == prefix + "lr" || key == prefix + "num_params";
+      for (std::size_t i = 0; i < params_.size() && !known; ++i)
+        for (const auto& [k, v] : loaded[i])
+          known = known || key == prefix + std::to_string(i) + "." + k;
+      require(known, who + ": " + path + " entry '" + key + "' " + shape_str(t.shape()) +
+                         " matches no state of this " + name() +
+                         " (options differ from the saved optimizer's?)");
+    }
+  // Everything checked: commit.
+  set_lr(lr.item());
+  state_ = std::move(loaded);
+}
+
 SGD::SGD(std::vector<Tensor> params, SGDOptions o)
-    : Optimizer(std::move(params), o.lr), options_(o), momentum_(params_.size()) {
-  require(o.momentum >= 0, "SGD: momentum must be >= 0, got " + num(o.momentum));
-  require(o.weight_decay >= 0, "SGD: weight_decay must be >= 0, got " + num(o.weight_decay));
-  require(!o.nesterov || (o.momentum > 0 && o.dampening == 0),
-          "SGD: nesterov needs momentum > 0 and dampening = 0, got momentum " + num(o.momentum) +
-              ", dampening " + num(o.dampening));
+    : Optimizer(std::move(params), o.lr()), options_(o) {
+  detail::require_nonnegative("SGD", "momentum", o.momentum());
+  require(std::isfinite(o.dampening()), "SGD: dampening must be finite, got " + num(o.dampening()));
+  detail::require_nonnegative("SGD", "weight_decay", o.weight_decay());
+  require(!o.nesterov() || (o.momentum() > 0 && o.dampening() == 0),
+          "SGD: nesterov needs momentum > 0 and dampening = 0, got momentum " + num(o.momentum()) +
+              ", dampening " + num(o.dampening()));
+}
+
+std::vector<Optimizer::StateSpec> SGD::state_spec(std::size_t i) const {
+  if (options_.momentum() == 0) return {};
+  return {like_param("momentum_buffer", i)};
 }
 
 void SGD::step() {
   NoGradGuard no_grad;
-  const double lr = lr_, mu = options_.momentum, damp = options_.dampening, wd = options_.weight_decay;
-  const bool nesterov = options_.nesterov;
+  const double lr = lr_, mu = options_.momentum(), damp = options_.dampening(),
+               wd = options_.weight_decay();
+  const bool nesterov = options_.nesterov();
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
-    const Tensor g = grad_of("SGD::step", p, i);
+    const Tensor g = detail::grad_of("SGD::step", p, i);
     if (!g.defined()) continue;
     if (mu == 0 && wd == 0) {  // plain SGD: w -= lr * g, vectorised in the parameter's dtype
       p.add_(g, -lr);
       continue;
     }
     const std::size_t n = p.numel();
-    std::vector<double>& buf = momentum_[i];
-    const bool first = buf.empty();
-    if (mu != 0 && first) buf.resize(n);
-    with_data(p, g, [&](auto* w, const auto* gr) {
+    const bool first = state_[i].empty();  // PyTorch: the first step takes g undamped
+    Tensor buf_t = mu != 0 ? init_state(i).at("momentum_buffer") : Tensor();
+    detail::for_float_dtype(p.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      T* w = p.data_ptr<T>();
+      const T* gr = g.data_ptr<T>();
+      T* buf = mu != 0 ? buf_t.data_ptr<T>() : nullptr;
       for (std::size_t j = 0; j < n; ++j) {
         double d = gr[j];
         if (wd != 0) d += wd * w[j];
         if (mu != 0) {
-          buf[j] = first ? d : buf[j] * mu + (1 - damp) * d;  // the first step takes g undamped
+          buf[j] = static_cast<T>(first ? d : buf[j] * mu + (1 - damp) * d);
           d = nesterov ? d + mu * buf[j] : buf[j];
         }
-        w[j] = static_cast<std::remove_reference_t<decltype(w[j])>>(w[j] + -lr * d);
+        w[j] = static_cast<T>(w[j] + -lr * d);
       }
     });
+    if (buf_t.defined()) buf_t.bump_version();
     p.bump_version();
   }
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o)
-    : Optimizer(std::move(params), o.lr), options_(o), state_(params_.size()) {
-  require(o.beta1 >= 0 && o.beta1 < 1, "Adam: beta1 must be in [0, 1), got " + num(o.beta1));
-  require(o.beta2 >= 0 && o.beta2 < 1, "Adam: beta2 must be in [0, 1), got " + num(o.beta2));
-  require(o.eps >= 0, "Adam: eps must be >= 0, got " + num(o.eps));
-  require(o.weight_decay >= 0, "Adam: weight_decay must be >= 0, got " + num(o.weight_decay));
+    : Optimizer(std::move(params), o.lr()), options_(o) {
+  detail::require_unit("Adam", "beta1", o.beta1(), false);
+  detail::require_unit("Adam", "beta2", o.beta2(), false);
+  detail::require_nonnegative("Adam", "eps", o.eps());
+  detail::require_nonnegative("Adam", "weight_decay", o.weight_decay());
+}
+
+std::vector<Optimizer::StateSpec> Adam::state_spec(std::size_t i) const {
+  return {{"step", {}, int64}, like_param("exp_avg", i), like_param("exp_avg_sq", i)};
 }
 
 void Adam::step() {
   NoGradGuard no_grad;
-  const double lr = lr_, b1 = options_.beta1, b2 = options_.beta2, eps = options_.eps,
-               wd = options_.weight_decay;
-  const bool decoupled = options_.decoupled;
+  const double lr = lr_, b1 = options_.beta1(), b2 = options_.beta2(), eps = options_.eps(),
+               wd = options_.weight_decay();
+  const bool decoupled = options_.decoupled();
   for (std::size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
-    const Tensor g = grad_of(decoupled ? "AdamW::step" : "Adam::step", p, i);
+    const Tensor g = detail::grad_of(decoupled ? "AdamW::step" : "Adam::step", p, i);
     if (!g.defined()) continue;
     const std::size_t n = p.numel();
-    State& s = state_[i];
-    if (s.step == 0) {
-      s.m.assign(n, 0.0);
-      s.v.assign(n, 0.0);
-    }
-    ++s.step;
-    const double t = static_cast<double>(s.step);
+    State& s = init_state(i);
+    const double t = static_cast<double>(increment_step(s));
     const double step_size = lr / (1 - std::pow(b1, t));
     const double bc2_sqrt = std::sqrt(1 - std::pow(b2, t));
-    with_data(p, g, [&](auto* w, const auto* gr) {
-      using T = std::remove_reference_t<decltype(w[0])>;
+    detail::for_float_dtype(p.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      T* w = p.data_ptr<T>();
+      const T* gr = g.data_ptr<T>();
+      T* m = s.at("exp_avg").data_ptr<T>();
+      T* v = s.at("exp_avg_sq").data_ptr<T>();
       for (std::size_t j = 0; j < n; ++j) {
         double gj = gr[j];
         double wj = w[j];
-        if (decoupled) wj *= 1 - lr * wd;
-        else if (wd != 0) gj += wd * wj;
-        s.m[j] = s.m[j] * b1 + (1 - b1) * gj;
-        s.v[j] = s.v[j] * b2 + (1 - b2) * (gj * gj);
-        const double denom = std::sqrt(s.v[j]) / bc2_sqrt + eps;
-        w[j] = static_cast<T>(wj + -step_size * (s.m[j] / denom));
+        if (decoupled)
+          wj *= 1 - lr * wd;
+        else if (wd != 0)
+          gj += wd * wj;
+        m[j] = static_cast<T>(m[j] * b1 + (1 - b1) * gj);
+        v[j] = static_cast<T>(v[j] * b2 + (1 - b2) * (gj * gj));
+        const double denom = std::sqrt(static_cast<double>(v[j])) / bc2_sqrt + eps;
+        w[j] = static_cast<T>(wj + -step_size * (m[j] / denom));
       }
     });
+    s.at("exp_avg").bump_version();
+    s.at("exp_avg_sq").bump_version();
     p.bump_version();
   }
 }
 
 namespace {
 AdamOptions adamw_options(const AdamWOptions& o) {
-  AdamOptions a;
-  a.lr = o.lr;
-  a.beta1 = o.beta1;
-  a.beta2 = o.beta2;
-  a.eps = o.eps;
-  a.weight_decay = o.weight_decay;
-  a.decoupled = true;
-  return a;
+  return AdamOptions(o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay(), /*decoupled=*/true);
 }
 }  // namespace
 
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
     : Adam(std::move(params), adamw_options(options)) {}
 
-LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {}
-
-void LRScheduler::step() {
-  ++epoch_;
-  optimizer_.set_lr(next_lr(optimizer_.lr(), epoch_));
-}
-
-StepLR::StepLR(Optimizer& optimizer, std::size_t step_size, double gamma)
-    : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
-  require(step_size > 0, "StepLR: step_size must be positive");
-  require(gamma >= 0 && std::isfinite(gamma), "StepLR: gamma must be finite and >= 0, got " + num(gamma));
-}
-
-double StepLR::next_lr(double lr, std::size_t epoch) const {
-  // PyTorch's chainable form: multiply at each multiple of step_size.
-  return epoch % step_size_ == 0 ? lr * gamma_ : lr;
-}
-
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(optimizer), gamma_(gamma) {
-  require(gamma >= 0 && std::isfinite(gamma), "ExponentialLR: gamma must be finite and >= 0, got " + num(gamma));
-}
-
-double ExponentialLR::next_lr(double lr, std::size_t) const { return lr * gamma_; }
-
 double clip_grad_norm_(std::vector<Tensor> params, double max_norm) {
-  require(max_norm >= 0, "clip_grad_norm_: max_norm must be >= 0, got " + num(max_norm));
+  require(max_norm >= 0, "clip_grad_norm_: max_norm must be >= 0 (not NaN), got " + num(max_norm));
   NoGradGuard no_grad;
   std::vector<Tensor> grads;
   double sum_sq = 0;
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (!params[i].defined()) continue;
-    Tensor g = grad_of("clip_grad_norm_", params[i], i);
+    Tensor g = detail::grad_of("clip_grad_norm_", params[i], i);
     if (!g.defined()) continue;
     // Per-tensor norms, then the norm of those: PyTorch's order of summation.
     double sq = 0;
-    with_data(params[i], g, [&](auto*, const auto* gr) {
+    detail::for_float_dtype(g.dtype(), [&](auto tag) {
+      const auto* gr = g.data_ptr<decltype(tag)>();
       for (std::size_t j = 0; j < g.numel(); ++j) sq += static_cast<double>(gr[j]) * gr[j];
     });
     const double norm = std::sqrt(sq);

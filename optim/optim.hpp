@@ -4,74 +4,182 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <autograd/tensor.hpp>
 
+
 namespace ag::optim {
 
+// One hyperparameter of an options class, usable in all three spellings users know:
+//   SGDOptions{0.1, 0.9}                            positional (the options' constructor)
+//   SGDOptions(0.1).momentum(0.9).nesterov(true)    LibTorch's chained setters
+//   o.momentum = 0.9;  double m = o.momentum;       a plain field (o.momentum() reads it too)
+// It remembers its options object so that a setter can return it; every options class therefore
+// defines its copy constructor to bind the copy's fields to the copy.
+template <class Options, class T>
+class Hyperparameter {
+ public:
+  Hyperparameter(Options* owner, T value) : owner_(owner), value_(std::move(value)) {}
+  Hyperparameter(const Hyperparameter&) = default;
+  Hyperparameter& operator=(const Hyperparameter& other) {  // the value only: owner stays
+    value_ = other.value_;
+    return *this;
+  }
+  Hyperparameter& operator=(T value) {
+    value_ = std::move(value);
+    return *this;
+  }
+  operator T() const { return value_; }
+  T operator()() const { return value_; }
+  Options& operator()(T value) {
+    value_ = std::move(value);
+    return *owner_;
+  }
+
+ private:
+  Options* owner_;
+  T value_;
+};
+
+// The base of every optimizer: the parameters, the learning rate and per-parameter state held in
+// tensors, which save() and load() write and read as .npz.
 class Optimizer {
  public:
+  using State = std::map<std::string, Tensor>;
+
   Optimizer(std::vector<Tensor> params, double lr);
   virtual ~Optimizer() = default;
   // One update of every parameter that has a gradient; parameters without one are skipped.
   virtual void step() = 0;
+  // "SGD", "Adam", "AdamW", "RMSprop", "Adagrad": recorded in saved files and checked on load.
+  // By default the C++ class name without namespaces, so user-defined optimizers have one too.
+  virtual std::string name() const;
   void zero_grad();  // drops every parameter's gradient
   double lr() const { return lr_; }
   void set_lr(double lr);
   const std::vector<Tensor>& params() const { return params_; }
+  // PyTorch's optimizer.state[p] for parameter i: "step" (int64, 0-d), "momentum_buffer",
+  // "exp_avg", ... in the parameter's dtype; empty until the parameter's first step (Adagrad
+  // fills it at construction, as PyTorch does).
+  const State& state(std::size_t i) const;
+
+  // The learning rate and every state tensor, as "<name>.lr", "<name>.num_params" and
+  // "<name>.<parameter index>.<key>" members of an .npz written atomically (as Module::save).
+  void save(const std::string& path) const;
+  // Checks the file against this optimizer before changing anything: the same kind of optimizer,
+  // the same number of parameters, and for each parameter with state every key with the
+  // parameter's shape and dtype. Then restores the state and the learning rate, so training
+  // resumes bit for bit where the saved optimizer stood.
+  void load(const std::string& path);
 
  protected:
+  struct StateSpec {
+    std::string key;
+    Shape shape;
+    Dtype dtype;
+  };
+  // The tensors a stepped parameter i holds under this optimizer's options (default: none).
+  virtual std::vector<StateSpec> state_spec(std::size_t) const { return {}; }
+  // Fresh state (zeros, step 0) per state_spec, then on_new_state; returns it as it stands.
+  State& init_state(std::size_t i);
+  virtual void on_new_state(std::size_t, State&) {}
+  // Adds one to state["step"] and returns the new count.
+  static std::int64_t increment_step(State& state);
+  StateSpec like_param(std::string key, std::size_t i) const;
+
   std::vector<Tensor> params_;
   double lr_;
+  std::vector<State> state_;
 };
 
-struct SGDOptions {
-  double lr;
-  double momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false;
+class SGDOptions {
+ public:
+  SGDOptions(double lr, double momentum = 0, double dampening = 0, double weight_decay = 0,
+             bool nesterov = false)
+      : lr(this, lr),
+        momentum(this, momentum),
+        dampening(this, dampening),
+        weight_decay(this, weight_decay),
+        nesterov(this, nesterov) {}
+  SGDOptions(const SGDOptions& o) : SGDOptions(o.lr) { *this = o; }
+  SGDOptions& operator=(const SGDOptions&) = default;
+  Hyperparameter<SGDOptions, double> lr, momentum, dampening, weight_decay;
+  Hyperparameter<SGDOptions, bool> nesterov;
 };
 
 // PyTorch's SGD: g = grad + weight_decay * p; with momentum, buf = g on the first step, then
 // buf = momentum * buf + (1 - dampening) * g; g = nesterov ? g + momentum * buf : buf;
-// p -= lr * g.
+// p -= lr * g. State: "momentum_buffer" when momentum != 0.
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
   void step() override;
+  std::string name() const override { return "SGD"; }
   const SGDOptions& options() const { return options_; }
+
+ protected:
+  std::vector<StateSpec> state_spec(std::size_t i) const override;
 
  private:
   SGDOptions options_;
-  std::vector<std::vector<double>> momentum_;  // per parameter; empty until its first step
 };
 
-struct AdamOptions {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  bool decoupled = false;  // true: AdamW's decoupled weight decay p *= 1 - lr * weight_decay
+class AdamOptions {
+ public:
+  AdamOptions(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+              double weight_decay = 0, bool decoupled = false)
+      : lr(this, lr),
+        beta1(this, beta1),
+        beta2(this, beta2),
+        eps(this, eps),
+        weight_decay(this, weight_decay),
+        decoupled(this, decoupled) {}
+  AdamOptions(const AdamOptions& o) : AdamOptions() { *this = o; }
+  AdamOptions& operator=(const AdamOptions&) = default;
+  AdamOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }  // LibTorch's spelling
+  Hyperparameter<AdamOptions, double> lr, beta1, beta2, eps, weight_decay;
+  // true: AdamW's decoupled weight decay p *= 1 - lr * weight_decay
+  Hyperparameter<AdamOptions, bool> decoupled;
 };
 
 // PyTorch's Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). Weight decay adds
 // weight_decay * p to g (Adam) or, when decoupled, first scales p by 1 - lr * weight_decay (AdamW).
+// State: "step", "exp_avg" (m), "exp_avg_sq" (v).
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options = {});
   void step() override;
+  std::string name() const override { return options_.decoupled() ? "AdamW" : "Adam"; }
   const AdamOptions& options() const { return options_; }
+
+ protected:
+  std::vector<StateSpec> state_spec(std::size_t i) const override;
 
  private:
   AdamOptions options_;
-  struct State {
-    std::size_t step = 0;
-    std::vector<double> m, v;
-  };
-  std::vector<State> state_;
 };
 
 // AdamW's defaults differ from Adam's only in weight_decay (1e-2, as in PyTorch).
-struct AdamWOptions {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
+class AdamWOptions {
+ public:
+  AdamWOptions(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+               double weight_decay = 1e-2)
+      : lr(this, lr),
+        beta1(this, beta1),
+        beta2(this, beta2),
+        eps(this, eps),
+        weight_decay(this, weight_decay) {}
+  AdamWOptions(const AdamWOptions& o) : AdamWOptions() { *this = o; }
+  AdamWOptions& operator=(const AdamWOptions&) = default;
+  AdamWOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }
+  Hyperparameter<AdamWOptions, double> lr, beta1, beta2, eps, weight_decay;
 };
 
 class AdamW : public Adam {
@@ -79,7 +187,73 @@ class AdamW : public Adam {
   AdamW(std::vector<Tensor> params, AdamWOptions options = {});
 };
 
-// Schedulers: call step() once per epoch, after the optimizer's steps of that epoch.
+class RMSpropOptions {
+ public:
+  RMSpropOptions(double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weight_decay = 0,
+                 double momentum = 0, bool centered = false)
+      : lr(this, lr),
+        alpha(this, alpha),
+        eps(this, eps),
+        weight_decay(this, weight_decay),
+        momentum(this, momentum),
+        centered(this, centered) {}
+  RMSpropOptions(const RMSpropOptions& o) : RMSpropOptions() { *this = o; }
+  RMSpropOptions& operator=(const RMSpropOptions&) = default;
+  Hyperparameter<RMSpropOptions, double> lr, alpha, eps, weight_decay, momentum;
+  Hyperparameter<RMSpropOptions, bool> centered;
+};
+
+// PyTorch's RMSprop: g = grad + weight_decay * p; v = alpha v + (1 - alpha) g^2;
+// centered: m = alpha m + (1 - alpha) g and avg = sqrt(v - m^2) + eps, else avg = sqrt(v) + eps;
+// with momentum, buf = momentum * buf + g / avg and p -= lr * buf, else p -= lr * g / avg.
+// State: "step", "square_avg", "momentum_buffer" (momentum > 0), "grad_avg" (centered).
+class RMSprop : public Optimizer {
+ public:
+  RMSprop(std::vector<Tensor> params, RMSpropOptions options = {});
+  void step() override;
+  std::string name() const override { return "RMSprop"; }
+  const RMSpropOptions& options() const { return options_; }
+
+ protected:
+  std::vector<StateSpec> state_spec(std::size_t i) const override;
+
+ private:
+  RMSpropOptions options_;
+};
+
+class AdagradOptions {
+ public:
+  AdagradOptions(double lr = 1e-2, double lr_decay = 0, double weight_decay = 0, double eps = 1e-10,
+                 double initial_accumulator_value = 0)
+      : lr(this, lr),
+        lr_decay(this, lr_decay),
+        weight_decay(this, weight_decay),
+        eps(this, eps),
+        initial_accumulator_value(this, initial_accumulator_value) {}
+  AdagradOptions(const AdagradOptions& o) : AdagradOptions() { *this = o; }
+  AdagradOptions& operator=(const AdagradOptions&) = default;
+  Hyperparameter<AdagradOptions, double> lr, lr_decay, weight_decay, eps, initial_accumulator_value;
+};
+
+// PyTorch's Adagrad: g = grad + weight_decay * p; clr = lr / (1 + (t - 1) lr_decay);
+// sum += g^2; p -= clr * g / (sqrt(sum) + eps). State: "step", "sum" (initial_accumulator_value).
+class Adagrad : public Optimizer {
+ public:
+  Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
+  void step() override;
+  std::string name() const override { return "Adagrad"; }
+  const AdagradOptions& options() const { return options_; }
+
+ protected:
+  std::vector<StateSpec> state_spec(std::size_t i) const override;
+  void on_new_state(std::size_t i, State& state) override;
+
+ private:
+  AdagradOptions options_;
+};
+
+// Schedulers: call step() once per epoch, after the optimizer's steps of that epoch. Each one
+// remembers the optimizer's learning rate at construction as base_lr().
 class LRScheduler {
  public:
   explicit LRScheduler(Optimizer& optimizer);
@@ -87,6 +261,12 @@ class LRScheduler {
   void step();
   std::size_t last_epoch() const { return epoch_; }
   double get_last_lr() const { return optimizer_.lr(); }
+  double base_lr() const { return base_lr_; }
+  virtual std::string name() const;  // "StepLR", ...; by default the C++ class name
+  // The epoch count and base_lr as .npz ("<name>.last_epoch", "<name>.base_lr"), atomically; load
+  // checks the kind of scheduler. The learning rate itself lives in the optimizer's file.
+  void save(const std::string& path) const;
+  void load(const std::string& path);
 
  protected:
   virtual double next_lr(double current_lr, std::size_t epoch) const = 0;  // epoch >= 1
@@ -94,12 +274,14 @@ class LRScheduler {
 
  private:
   std::size_t epoch_ = 0;
+  double base_lr_;
 };
 
 // lr * gamma every step_size epochs.
 class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& optimizer, std::size_t step_size, double gamma = 0.1);
+  std::string name() const override { return "StepLR"; }
 
  protected:
   double next_lr(double current_lr, std::size_t epoch) const override;
@@ -113,12 +295,85 @@ class StepLR : public LRScheduler {
 class ExponentialLR : public LRScheduler {
  public:
   ExponentialLR(Optimizer& optimizer, double gamma);
+  std::string name() const override { return "ExponentialLR"; }
 
  protected:
   double next_lr(double current_lr, std::size_t epoch) const override;
 
  private:
   double gamma_;
+};
+
+// Half a cosine from base_lr down to eta_min over T_max epochs (then back up, periodically), in
+// PyTorch's recursive form: lr_t = eta_min + (lr_{t-1} - eta_min) (1 + cos(pi t / T)) /
+// (1 + cos(pi (t - 1) / T)).
+class CosineAnnealingLR : public LRScheduler {
+ public:
+  CosineAnnealingLR(Optimizer& optimizer, std::size_t T_max, double eta_min = 0);
+  std::string name() const override { return "CosineAnnealingLR"; }
+
+ protected:
+  double next_lr(double current_lr, std::size_t epoch) const override;
+
+ private:
+  std::size_t t_max_;
+  double eta_min_;
+};
+
+// lr = base_lr * lr_lambda(epoch); applied at construction for epoch 0, as PyTorch does.
+class LambdaLR : public LRScheduler {
+ public:
+  LambdaLR(Optimizer& optimizer, std::function<double(std::size_t)> lr_lambda);
+  std::string name() const override { return "LambdaLR"; }
+
+ protected:
+  double next_lr(double current_lr, std::size_t epoch) const override;
+
+ private:
+  std::function<double(std::size_t)> lr_lambda_;
+};
+
+class ReduceLROnPlateauOptions {
+  using Self = ReduceLROnPlateauOptions;
+
+ public:
+  ReduceLROnPlateauOptions(double factor = 0.1, std::size_t patience = 10)
+      : factor(this, factor), patience(this, patience) {}
+  ReduceLROnPlateauOptions(const Self& o) : Self() { *this = o; }
+  Self& operator=(const Self&) = default;
+  Hyperparameter<Self, double> factor;
+  Hyperparameter<Self, std::size_t> patience;
+  Hyperparameter<Self, std::string> mode{this, "min"};  // "min": lower is better; "max"
+  Hyperparameter<Self, double> threshold{this, 1e-4};
+  Hyperparameter<Self, std::string> threshold_mode{this, "rel"};  // "rel" or "abs"
+  Hyperparameter<Self, std::size_t> cooldown{this, 0};
+  Hyperparameter<Self, double> min_lr{this, 0.0};
+  Hyperparameter<Self, double> eps{this, 1e-8};  // smaller changes of lr are skipped
+};
+
+// Multiplies lr by factor once the metric passed to step() has not improved (by more than
+// threshold, relative or absolute) for more than patience epochs; then waits cooldown epochs.
+// PyTorch's defaults: mode "min", factor 0.1, patience 10, threshold 1e-4 "rel".
+class ReduceLROnPlateau {
+ public:
+  explicit ReduceLROnPlateau(Optimizer& optimizer, double factor = 0.1, std::size_t patience = 10);
+  ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options);
+  void step(double metric);
+  std::size_t last_epoch() const { return epoch_; }
+  double best() const { return best_; }
+  std::size_t num_bad_epochs() const { return num_bad_epochs_; }
+  double get_last_lr() const { return optimizer_.lr(); }
+  const ReduceLROnPlateauOptions& options() const { return options_; }
+  // best, num_bad_epochs, cooldown_counter and last_epoch as .npz, atomically.
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+
+ private:
+  bool is_better(double metric) const;
+  Optimizer& optimizer_;
+  ReduceLROnPlateauOptions options_;
+  double best_;
+  std::size_t num_bad_epochs_ = 0, cooldown_counter_ = 0, epoch_ = 0;
 };
 
 // Scales all gradients together so that their joint L2 norm is at most max_norm (by

@@ -2,7 +2,7 @@
 """Writes the PyTorch reference values that tests/nn reads (no torch at test time).
 
 Run with Debian's python3-torch:  /usr/bin/python3 scripts/make_fixtures.py
-Output: tests/fixtures/optim.txt and tests/fixtures/nn.txt, one value list per line:
+Output: tests/fixtures/optim.txt, nn.txt and layers.txt, one value list per line:
     <key> <count> <v1> ... <vcount>
 in float64 with round-trip precision. Lines starting with '#' are comments.
 """
@@ -111,6 +111,69 @@ def optim_fixtures():
         w.put(f"{name}.total_norm", total)
         w.put(f"{name}.grad_a", a.grad)
         w.put(f"{name}.grad_b", b.grad)
+
+    # options: lr alpha eps weight_decay momentum centered
+    rmsprop = {
+        "rmsprop_default": (0.01, 0.99, 1e-8, 0.0, 0.0, False),
+        "rmsprop_momentum": (0.01, 0.9, 1e-6, 0.0, 0.9, False),
+        "rmsprop_centered": (0.01, 0.95, 1e-8, 0.1, 0.0, True),
+        "rmsprop_all": (0.005, 0.8, 1e-4, 0.05, 0.5, True),
+    }
+    for name, (lr, alpha, eps, wd, mom, cen) in rmsprop.items():
+        run(name, lambda ps: torch.optim.RMSprop(ps, lr=lr, alpha=alpha, eps=eps, weight_decay=wd, momentum=mom,
+                                                 centered=cen),
+            [lr, alpha, eps, wd, mom, float(cen)])
+    # options: lr lr_decay weight_decay eps initial_accumulator_value
+    adagrad = {
+        "adagrad_default": (0.01, 0.0, 0.0, 1e-10, 0.0),
+        "adagrad_all": (0.1, 0.05, 0.1, 1e-6, 0.5),
+    }
+    for name, (lr, decay, wd, eps, init) in adagrad.items():
+        run(name, lambda ps: torch.optim.Adagrad(ps, lr=lr, lr_decay=decay, weight_decay=wd, eps=eps,
+                                                 initial_accumulator_value=init),
+            [lr, decay, wd, eps, init])
+
+    # More schedulers: the lr after each of 12 epochs (cosine passes its bottom at T_max = 4).
+    sched_cases = [
+        ("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.01), [0.1, 4, 0.01]),
+        ("cosine_zero", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5), [0.2, 5, 0.0]),
+        ("lambdalr", lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.9 ** e / (1 + e)), [0.1]),
+    ]
+    for name, make, options in sched_cases:
+        p = p0.clone().requires_grad_()
+        opt = torch.optim.SGD([p], lr=options[0])
+        sched = make(opt)
+        lrs = [opt.param_groups[0]["lr"]]
+        for _ in range(12):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        w.put(f"{name}.options", options)
+        w.put(f"{name}.lrs", lrs)
+
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.9, 0.89995, 0.91, 0.8, 0.85, 0.86, 0.87, 0.88, 0.7, 0.75, 0.76, 0.77,
+               0.78, 0.79, 0.8, 0.81]
+    w.put("plateau.metrics", metrics)
+    # options: factor patience mode(0 min, 1 max) threshold threshold_mode(0 rel, 1 abs) cooldown min_lr
+    plateau = {
+        "plateau_default": (0.1, 10, 0, 1e-4, 0, 0, 0.0),
+        "plateau_min": (0.5, 2, 0, 1e-4, 0, 0, 0.0),
+        "plateau_abs_cooldown": (0.5, 1, 0, 0.02, 1, 2, 0.02),
+        "plateau_max": (0.3, 1, 1, 1e-3, 0, 0, 0.0),
+    }
+    for name, (factor, patience, mode, th, thm, cooldown, min_lr) in plateau.items():
+        p = p0.clone().requires_grad_()
+        opt = torch.optim.SGD([p], lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode=["min", "max"][mode], factor=factor, patience=patience, threshold=th,
+            threshold_mode=["rel", "abs"][thm], cooldown=cooldown, min_lr=min_lr)
+        lrs = []
+        for m in metrics:
+            opt.step()
+            sched.step(m)
+            lrs.append(opt.param_groups[0]["lr"])
+        w.put(f"{name}.options", [factor, patience, mode, th, thm, cooldown, min_lr])
+        w.put(f"{name}.lrs", lrs)
     w.close()
 
 
@@ -160,8 +223,73 @@ def nn_fixtures():
     w.close()
 
 
+def layer_fixtures():
+    """Normalisation and embedding layers: forward values and gradients of loss = sum(y * gy)."""
+    w = Writer(os.path.join(OUT, "layers.txt"), "layer forward values and gradients, train and eval mode")
+    g = torch.Generator().manual_seed(7)
+    nn = torch.nn
+
+    def backward_case(key, module, x, gy):
+        leaf = x.clone().requires_grad_(x.is_floating_point())
+        module.zero_grad()
+        y = module(leaf)
+        (y * gy).sum().backward()
+        w.put(f"{key}.x", x)
+        w.put(f"{key}.gy", gy)
+        w.put(f"{key}.y", y)
+        if leaf.requires_grad:
+            w.put(f"{key}.dx", leaf.grad)
+        for name, p in module.named_parameters():
+            w.put(f"{key}.d{name}", p.grad)
+        for name, b in module.named_buffers():
+            w.put(f"{key}.{name}", b)
+
+    def batchnorm_case(name, module, shape):
+        with torch.no_grad():
+            for p in module.parameters():
+                p.copy_(torch.randn(p.shape, generator=g))
+        for name_p, p in module.named_parameters():
+            w.put(f"{name}.{name_p}", p)
+        module.train()
+        for step in (1, 2):  # two training batches: running statistics move twice
+            x = torch.randn(shape, generator=g) * 2 + 0.5
+            backward_case(f"{name}.train{step}", module, x, torch.randn(shape, generator=g))
+        module.eval()
+        x = torch.randn(shape, generator=g)
+        backward_case(f"{name}.eval", module, x, torch.randn(shape, generator=g))
+
+    batchnorm_case("bn1d", nn.BatchNorm1d(3), (6, 3))
+    batchnorm_case("bn1d_3d", nn.BatchNorm1d(3, momentum=0.3), (4, 3, 5))
+    batchnorm_case("bn1d_plain", nn.BatchNorm1d(3, affine=False, track_running_stats=False), (5, 3))
+    batchnorm_case("bn2d", nn.BatchNorm2d(2), (3, 2, 4, 4))
+
+    for name, shape, normalized, affine in [("ln1", (3, 4), [4], True), ("ln2", (2, 3, 4), [3, 4], True),
+                                            ("ln_plain", (2, 5), [5], False)]:
+        ln = nn.LayerNorm(normalized, elementwise_affine=affine)
+        with torch.no_grad():
+            for p in ln.parameters():
+                p.copy_(torch.randn(p.shape, generator=g))
+        for name_p, p in ln.named_parameters():
+            w.put(f"{name}.{name_p}", p)
+        backward_case(name, ln, torch.randn(shape, generator=g) * 3 + 1, torch.randn(shape, generator=g))
+
+    emb = nn.Embedding(6, 3)
+    with torch.no_grad():
+        emb.weight.copy_(torch.randn(6, 3, generator=g))
+    w.put("emb.weight", emb.weight)
+    idx = torch.tensor([[0, 5, 2], [2, 2, 4]])  # row 2 three times: its gradient is the sum
+    backward_case("emb", emb, idx, torch.randn(2, 3, 3, generator=g))
+
+    x = torch.zeros(2, 3, 4, 5)
+    for name, flat in [("flatten_default", nn.Flatten()), ("flatten_all", nn.Flatten(0, -1)),
+                       ("flatten_mid", nn.Flatten(1, 2)), ("flatten_neg", nn.Flatten(-3, -2))]:
+        w.put(f"{name}.shape", list(flat(x).shape))
+    w.close()
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     optim_fixtures()
     nn_fixtures()
+    layer_fixtures()
     print("wrote", os.path.normpath(OUT))

@@ -15,6 +15,8 @@ packages=(
   chromium                                    # the browser test of the backward page (headless)
   dataset-fashion-mnist                       # the demo's data
   python3-numpy                               # helper scripts
+  clang-14 libclang-rt-14-dev                 # libFuzzer harnesses (scripts/fuzz.sh)
+  libopenmpi-dev openmpi-bin                  # ag::dist: data-parallel training (mpirun)
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test in one command: install what is missing, build Release in build/ and run ctest, then
-# build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too.
-#   --no-sanitize   skip the sanitizer run (quick local check)
+# build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too,
+# then the ThreadSanitizer suite (build-tsan/) and the fuzzers for 60 s each (build-fuzz/).
+#   --no-sanitize   skip the sanitizer, TSan and fuzzer runs (quick local check)
 # Exits non-zero when any build or test fails. A failing Release suite does not stop the sanitizer
 # run: CI shows every failure at once.
 set -euo pipefail
@@ -11,7 +12,7 @@ sanitize=1
 for arg in "$@"; do
   case "$arg" in
     --no-sanitize) sanitize=0 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +44,25 @@ if ((sanitize)); then
    ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
    ctest --output-on-failure -j "$jobs") || failed+=("ASan + UBSan tests")
+fi
+
+if ((sanitize)); then
+  # ThreadSanitizer: the core and nn suites plus the concurrency contract's tests (test_threads,
+  # 4 threads per case). -O1 and only these targets keep the phase to a few minutes. The only
+  # suppression is for frames in oneTBB's uninstrumented library (scripts/tsan.supp says why).
+  phase "TSan build (build-tsan/)"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAG_BUILD_BENCH=OFF \
+    -DAG_BUILD_EXAMPLES=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -fsanitize=thread" \
+    -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+  cmake --build build-tsan -j "$jobs" --target test_threads test_autograd test_nn
+  phase "TSan tests"
+  (cd build-tsan &&
+   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/../scripts/tsan.supp" \
+   ctest --output-on-failure -j "$jobs" -R '^test_(threads|autograd|nn):') || failed+=("TSan tests")
+
+  # libFuzzer with ASan + UBSan: every harness for 60 s (scripts/fuzz.sh builds build-fuzz/).
+  phase "Fuzzers (build-fuzz/, 60 s per harness)"
+  ./scripts/fuzz.sh 60 || failed+=("Fuzzers")
 fi
 
 if ((${#failed[@]})); then

@@ -11,6 +11,10 @@
 
 namespace ag {
 
+class AutogradContext;
+void release_saved(AutogradContext& ctx);  // a backward without retain_graph frees what it saved
+bool keep_grads_for_dumps();               // KeepGradsForDumpsGuard is alive on this thread
+
 // One recorded op. It holds its inputs (which keeps the graph walkable for dumps), whatever
 // backward reads, and the op's attributes.
 struct Node : std::enable_shared_from_this<Node> {
@@ -43,7 +47,12 @@ struct Node : std::enable_shared_from_this<Node> {
 
   std::shared_ptr<const std::string> scope;  // module path while recorded ("0", "fc1")
   std::uint64_t seq = 0;                      // creation order: deterministic dumps
-  Tensor grad;     // the gradient that reached this node in the last backward (detached): dumps
+  // The gradient that reached this node in the last backward (detached), kept only under
+  // KeepGradsForDumpsGuard: graph dumps and chain-rule traces show it.
+  Tensor grad;
+  std::unique_ptr<HookList> hooks;  // hooks and retain_grad of this node's output
+  // ag::Function nodes: the context the user's backward reads (autograd/function.cpp).
+  std::shared_ptr<AutogradContext> custom;
   bool released = false;  // saved tensors freed by a backward without retain_graph
   std::size_t topo = 0;   // engine scratch: index in the current backward's node list
   std::uint64_t visit = 0;  // engine scratch: which backward last visited this node

@@ -95,6 +95,16 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
 };
 
+// Tensor::register_hook and retain_grad state: rare, so held out of line by a pointer that is
+// null for almost every tensor and node (the engine tests it once per node).
+struct HookList {
+  std::vector<std::pair<std::size_t, TensorHook>> hooks;            // run in registration order
+  std::vector<std::pair<std::size_t, PostAccumulateHook>> post;     // leaves: after .grad changed
+  bool retain_grad = false;                                         // interior: keep .grad
+  std::size_t slot = 0;     // engine scratch: this leaf's gradient buffer in the current pass
+  std::uint64_t pass = 0;   // engine scratch: which backward pass `slot` belongs to
+};
+
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape shape;
@@ -102,14 +112,17 @@ struct TensorImpl {
   Dtype dtype = float32;
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  // null for leaves
-  Tensor grad;                    // leaves only: accumulated by backward
+  Tensor grad;                    // leaves (and retain_grad tensors): accumulated by backward
   std::string name;
+  std::unique_ptr<HookList> hooks;  // a leaf's hooks; an interior tensor's live on its grad_fn
 
   void* data() const { return storage->data; }
 };
 
 // Helpers for op implementations.
-Tensor make_tensor(Shape shape, Dtype dtype);  // uninitialised, contiguous
+// Uninitialised, contiguous. The size is checked (checked.hpp); a shape too big, or memory
+// running out, throws ag::Error naming `op` and the shape.
+Tensor make_tensor(Shape shape, Dtype dtype, const char* op = nullptr);
 Tensor alias(const Tensor& t, Shape shape);    // shares storage and version; no grad_fn
 
 std::string describe(const Tensor& t);  // "'x' {3, 4} float32" or "{3, 4} float32"

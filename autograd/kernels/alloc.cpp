@@ -6,6 +6,7 @@
 //    (more than the arithmetic on it), a reused one costs none.
 #include <malloc.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -54,10 +55,15 @@ LargeCache& large_cache() {
 // training step, that made backward 20x slower on 1,000-element tensors. Keep up to 256 MiB.
 const bool g_malloc_tuned = [] { return mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1; }();
 
-std::size_t round_up(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+// make_tensor checks sizes, so n is below 2^63 here; the check keeps this file safe on its own.
+std::size_t round_up(std::size_t n) {
+  if (n > SIZE_MAX - kAlign) throw std::bad_alloc();
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
 
-void* checked(void* p, std::size_t nbytes) {
-  if (!p) throw Error("out of memory: could not allocate " + std::to_string(nbytes) + " bytes");
+// std::bad_alloc: make_tensor turns it into an ag::Error that names the op and the shape.
+void* checked(void* p) {
+  if (!p) throw std::bad_alloc();
   return p;
 }
 }  // namespace
@@ -71,7 +77,7 @@ void* alloc_buffer(std::size_t nbytes) {
       list.pop_back();
       return p;
     }
-    return checked(std::aligned_alloc(kAlign, std::size_t(128) << c), nbytes);
+    return checked(std::aligned_alloc(kAlign, std::size_t(128) << c));
   }
   std::size_t n = round_up(nbytes);
   LargeCache& lc = large_cache();
@@ -85,7 +91,7 @@ void* alloc_buffer(std::size_t nbytes) {
       return p;
     }
   }
-  return checked(std::aligned_alloc(kAlign, n), nbytes);
+  return checked(std::aligned_alloc(kAlign, n));
 }
 
 void free_buffer(void* p, std::size_t nbytes) {

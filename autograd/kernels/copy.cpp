@@ -78,6 +78,7 @@ void cast(const Tensor& x, Tensor& out) {
 
 // Strided copies go through xtensor: a transposed or broadcast view assigned to the output.
 void transpose(const Tensor& x, std::size_t a0, std::size_t a1, Tensor& out) {
+  if (out.numel() == 0) return;
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<std::size_t> perm(x.dim());
@@ -89,6 +90,7 @@ void transpose(const Tensor& x, std::size_t a0, std::size_t a1, Tensor& out) {
 }
 
 void broadcast_to(const Tensor& x, Tensor& out) {
+  if (out.numel() == 0) return;
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     auto dst = view<T>(out);
@@ -96,7 +98,10 @@ void broadcast_to(const Tensor& x, Tensor& out) {
   });
 }
 
+// Zero-size tensors return early in every kernel below: a shape such as {2^40, 3, 0} has no
+// element, but its outer loop alone would run 2^40 times.
 void slice(const Tensor& x, std::size_t axis, std::size_t start, Tensor& out) {
+  if (out.numel() == 0) return;
   Split in = split(x.shape(), axis);
   std::size_t es = dtype_size(x.dtype());
   std::size_t row = in.inner * es, count = out.shape()[axis];
@@ -108,6 +113,7 @@ void slice(const Tensor& x, std::size_t axis, std::size_t start, Tensor& out) {
 
 void pad_slice(const Tensor& x, std::size_t axis, std::size_t start, Tensor& out) {
   fill(out, 0);
+  if (x.numel() == 0) return;
   Split o = split(out.shape(), axis);
   std::size_t es = dtype_size(x.dtype());
   std::size_t row = o.inner * es, count = x.shape()[axis];
@@ -119,6 +125,7 @@ void pad_slice(const Tensor& x, std::size_t axis, std::size_t start, Tensor& out
 
 void index_select(const Tensor& x, std::size_t axis, const std::vector<std::size_t>& idx,
                   Tensor& out) {
+  if (out.numel() == 0) return;
   Split in = split(x.shape(), axis);
   std::size_t row = in.inner * dtype_size(x.dtype()), m = idx.size();
   const char* src = bytes(x);
@@ -135,6 +142,7 @@ void index_select(const Tensor& x, std::size_t axis, const std::vector<std::size
 void index_add(const Tensor& src, std::size_t axis, const std::vector<std::size_t>& idx,
                Tensor& out) {
   fill(out, 0);
+  if (src.numel() == 0) return;
   Split o = split(out.shape(), axis);
   std::size_t m = idx.size();
   dispatch(src.dtype(), [&](auto zero) {
@@ -152,6 +160,7 @@ void index_add(const Tensor& src, std::size_t axis, const std::vector<std::size_
 
 // out[..., i, ...] = x[..., index[..., i, ...], ...] along axis; index has out's shape.
 void gather(const Tensor& x, std::size_t axis, const Tensor& idx, Tensor& out) {
+  if (out.numel() == 0) return;
   Split xs = split(x.shape(), axis), is = split(idx.shape(), axis);
   const std::int64_t* ip = idx.data_ptr<std::int64_t>();
   dispatch(x.dtype(), [&](auto zero) {
@@ -169,6 +178,7 @@ void gather(const Tensor& x, std::size_t axis, const Tensor& idx, Tensor& out) {
 
 void scatter_add(const Tensor& src, std::size_t axis, const Tensor& idx, Tensor& out) {
   fill(out, 0);
+  if (src.numel() == 0) return;
   Split os = split(out.shape(), axis), is = split(idx.shape(), axis);
   const std::int64_t* ip = idx.data_ptr<std::int64_t>();
   dispatch(src.dtype(), [&](auto zero) {
@@ -185,6 +195,7 @@ void scatter_add(const Tensor& src, std::size_t axis, const Tensor& idx, Tensor&
 }
 
 void concat(const std::vector<Tensor>& xs, std::size_t axis, Tensor& out) {
+  if (out.numel() == 0) return;
   Split o = split(out.shape(), axis);
   std::size_t es = dtype_size(out.dtype());
   char* dst = bytes(out);

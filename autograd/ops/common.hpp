@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include <autograd/detail/checked.hpp>
 #include <autograd/detail/impl.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/kernels/kernels.hpp>
@@ -44,12 +45,15 @@ inline std::size_t norm_axis(const char* op, std::ptrdiff_t axis, std::size_t nd
 
 inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
   if (a.shape() == b.shape()) return a.shape();
+  Shape s;
   try {
-    return kernels::broadcast_shapes(a.shape(), b.shape());
+    s = kernels::broadcast_shapes(a.shape(), b.shape());
   } catch (const std::invalid_argument&) {
     fail(std::string(op) + ": shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
          " do not broadcast (" + describe(a) + ", " + describe(b) + ")");
   }
+  checked_numel(op, s);  // {n, 1} with {1, m}: each is small, n * m may overflow
+  return s;
 }
 
 }  // namespace ag::ops

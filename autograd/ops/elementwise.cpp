@@ -12,7 +12,7 @@ using kernels::Unary;
 
 Tensor unary_op(const OpInfo& op, Unary k, const Tensor& x, double a = 0, double b = 0) {
   check_float(op.name, x);
-  Tensor out = make_tensor(x.shape(), x.dtype());
+  Tensor out = make_tensor(x.shape(), x.dtype(), op.name);
   kernels::unary(k, x, out, a, b);
   if (Node* n = record(op, out, {&x})) {
     n->a = a;
@@ -23,7 +23,7 @@ Tensor unary_op(const OpInfo& op, Unary k, const Tensor& x, double a = 0, double
 
 Tensor binary_op(const OpInfo& op, Binary k, const Tensor& x, const Tensor& y) {
   check_same_dtype(op.name, x, y);
-  Tensor out = make_tensor(broadcast_shape(op.name, x, y), x.dtype());
+  Tensor out = make_tensor(broadcast_shape(op.name, x, y), x.dtype(), op.name);
   kernels::binary(k, x, y, out);
   record(op, out, {&x, &y});
   return out;
@@ -37,7 +37,7 @@ Tensor unary_const(Unary k, const Tensor& x, double a = 0, double b = 0) {
 }
 Tensor binary_const(const char* name, Binary k, const Tensor& x, const Tensor& y) {
   check_same_dtype(name, x, y);
-  Tensor out = make_tensor(broadcast_shape(name, x, y), x.dtype());
+  Tensor out = make_tensor(broadcast_shape(name, x, y), x.dtype(), name);
   kernels::binary(k, x, y, out);
   return out;
 }
@@ -232,6 +232,9 @@ static Tensor as_float(const Tensor& t) { return is_floating(t.dtype()) ? t : t.
 static Tensor mask2(const char* name, Binary k, const Tensor& a, const Tensor& b) {
   check_defined(name, a);
   check_defined(name, b);
+  if (a.dtype() != b.dtype())  // before as_float turns an int64 side into float64
+    fail(std::string(name) + ": dtypes differ: " + describe(a) + " and " + describe(b) +
+         "; convert one with .to()");
   Tensor m = binary_const(name, k, as_float(a), as_float(b));
   return is_floating(a.dtype()) ? m : m.to(int64);
 }

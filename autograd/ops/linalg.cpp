@@ -54,7 +54,7 @@ Tensor matmul_flags(const Tensor& a, const Tensor& b, bool ta, bool tb) {
          " differ (" + describe(a) + ", " + describe(b) + ")");
   Shape out_shape{m, n};
   if (a.dim() == 3 || b.dim() == 3) out_shape.insert(out_shape.begin(), std::max(batch_a, batch_b));
-  Tensor out = make_tensor(out_shape, a.dtype());
+  Tensor out = make_tensor(out_shape, a.dtype(), "matmul");  // k = 0 allows any m, n
   kernels::matmul(a, b, ta, tb, out);
   if (Node* node = record(op_matmul, out, {&a, &b})) {
     node->flag = ta;
@@ -92,7 +92,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     Tensor y = matmul(x, t(w));
     return b.defined() ? add(y, b) : y;
   }
-  Tensor out = make_tensor({x.shape()[0], w.shape()[0]}, x.dtype());
+  Tensor out = make_tensor({x.shape()[0], w.shape()[0]}, x.dtype(), "linear");
   kernels::linear(x, w, b, out);
   record(op_linear, out, {&x, &w, &b});
   return out;

@@ -94,7 +94,7 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   std::vector<bool> reduce(x.dim(), false);
   for (std::size_t a : ax) reduce[a] = true;
   Shape keep = keep_shape(x.shape(), reduce);
-  Tensor out = make_tensor(keepdim ? keep : drop_shape(x.shape(), reduce), x.dtype());
+  Tensor out = make_tensor(keepdim ? keep : drop_shape(x.shape(), reduce), x.dtype(), "sum");
   kernels::sum(x, reduce, out);
   if (Node* n = record(op_sum, out, {&x})) {
     n->shape = x.shape();
@@ -132,9 +132,16 @@ Tensor argmax(const Tensor& x, std::ptrdiff_t axis) {
 
 // The shift by the (constant) maximum keeps exp from overflowing; it cancels in the math, so it
 // is detached and needs no derivative. A row of all -inf shifts by 0 (as PyTorch does).
+// An empty axis shifts by 0 too: softmax is then empty and logsumexp -inf, as in PyTorch (and
+// the internal max never sees the empty axis, so errors never name it instead of `op`).
 static Tensor row_max(const char* op, const Tensor& x, std::ptrdiff_t axis) {
   check_float(op, x);
-  norm_axis(op, axis, x.dim(), x);
+  std::size_t a = norm_axis(op, axis, x.dim(), x);
+  if (x.shape()[a] == 0) {
+    Shape keep = x.shape();
+    keep[a] = 1;
+    return zeros(keep, x.dtype());
+  }
   Tensor m = max(x.detach(), axis, true);
   if (!kernels::all_finite(m)) {
     if (m.dtype() == float32) {

@@ -7,12 +7,6 @@ namespace ag {
 namespace ops {
 namespace {
 
-std::size_t numel_of(const Shape& s) {
-  std::size_t n = 1;
-  for (std::size_t d : s) n *= d;
-  return n;
-}
-
 void reshape_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = reshape(g, n.shape); }
 // The engine sums a gradient back down to its input's shape: broadcast_to needs nothing more.
 void broadcast_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = g; }
@@ -99,9 +93,10 @@ using namespace ops;
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
   check_defined("reshape", x);
-  if (numel_of(shape) != x.numel())
+  const std::size_t n = checked_numel("reshape", shape);
+  if (n != x.numel())
     fail("reshape: cannot reshape " + describe(x) + " (" + std::to_string(x.numel()) +
-         " elements) to " + shape_str(shape) + " (" + std::to_string(numel_of(shape)) + " elements)");
+         " elements) to " + shape_str(shape) + " (" + std::to_string(n) + " elements)");
   return alias_op(op_reshape, x, shape);
 }
 
@@ -138,7 +133,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   }
   if (!ok) fail("broadcast_to: cannot broadcast " + describe(x) + " to " + shape_str(shape));
   if (shape == x.shape()) return alias_op(op_reshape, x, shape);
-  Tensor out = make_tensor(shape, x.dtype());
+  Tensor out = make_tensor(shape, x.dtype(), "broadcast_to");
   kernels::broadcast_to(x, out);
   record(op_broadcast_to, out, {&x});
   return out;
@@ -166,12 +161,13 @@ Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_
 Tensor pad_slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, const Shape& shape) {
   check_defined("pad_slice", x);
   std::size_t a = norm_axis("pad_slice", axis, x.dim(), x);
-  bool ok = shape.size() == x.dim() && start + x.shape()[a] <= shape[a];
+  // start + size would wrap for a huge start: compare against what is left instead.
+  bool ok = shape.size() == x.dim() && x.shape()[a] <= shape[a] && start <= shape[a] - x.shape()[a];
   for (std::size_t k = 0; ok && k < shape.size(); ++k) ok = k == a || shape[k] == x.shape()[k];
   if (!ok)
     fail("pad_slice: " + describe(x) + " does not fit into " + shape_str(shape) + " at " +
          std::to_string(start) + " along axis " + std::to_string(axis));
-  Tensor out = make_tensor(shape, x.dtype());
+  Tensor out = make_tensor(shape, x.dtype(), "pad_slice");
   kernels::pad_slice(x, a, start, out);
   if (Node* n = record(op_pad_slice, out, {&x})) {
     n->i0 = static_cast<std::ptrdiff_t>(a);
@@ -205,7 +201,7 @@ Tensor index_add(const Tensor& src, std::ptrdiff_t axis, const std::vector<std::
   if (!ok)
     fail("index_add: " + describe(src) + " with " + std::to_string(index.size()) +
          " indices does not fit into " + shape_str(shape) + " along axis " + std::to_string(axis));
-  Tensor out = make_tensor(shape, src.dtype());
+  Tensor out = make_tensor(shape, src.dtype(), "index_add");
   check_index("index_add", out, a, index);
   kernels::index_add(src, a, index, out);
   if (Node* n = record(op_index_add, out, {&src})) {
@@ -237,7 +233,7 @@ Tensor scatter_add(const Tensor& src, std::ptrdiff_t axis, const Tensor& index, 
   if (shape.size() != src.dim())
     fail("scatter_add: target shape " + shape_str(shape) + " and src " + describe(src) + " differ in rank");
   check_gather("scatter_add", shape, a, index, src);
-  Tensor out = make_tensor(shape, src.dtype());
+  Tensor out = make_tensor(shape, src.dtype(), "scatter_add");
   kernels::scatter_add(src, a, index, out);
   if (Node* n = record(op_scatter_add, out, {&src})) {
     n->i0 = static_cast<std::ptrdiff_t>(a);
@@ -260,9 +256,9 @@ Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis) {
     if (!ok)
       fail("concat: tensor " + std::to_string(i) + " " + describe(x) + " does not match tensor 0 " +
            describe(first) + " off axis " + std::to_string(axis));
-    s[a] += x.shape()[a];
+    s[a] = checked_add("concat", s[a], x.shape()[a], "the size along the axis");
   }
-  Tensor out = make_tensor(s, first.dtype());
+  Tensor out = make_tensor(s, first.dtype(), "concat");
   kernels::concat(xs, a, out);
   if (Node* n = record(op_concat, out, xs)) n->i0 = static_cast<std::ptrdiff_t>(a);
   return out;
@@ -286,6 +282,7 @@ Tensor one_hot(const Tensor& labels, std::size_t classes, Dtype dtype) {
   check_defined("one_hot", labels);
   if (labels.dtype() != int64 || labels.dim() != 1)
     fail("one_hot: labels must be 1-D int64, got " + describe(labels));
+  checked_numel("one_hot", {labels.numel(), classes});
   Tensor idx = labels.reshape({labels.numel(), 1});
   check_gather("one_hot", {labels.numel(), classes}, 1, idx, labels);
   return scatter_add(ones({labels.numel(), 1}, dtype), 1, idx, {labels.numel(), classes});
@@ -302,7 +299,8 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(Dtype dtype) const {
   check_defined("to", *this);
   if (dtype == this->dtype()) return *this;
-  Tensor out = make_tensor(shape(), dtype);
+  if (dtype == int64) check_int64_values("to", *this);  // NaN or 1e30 as int64 would be UB
+  Tensor out = make_tensor(shape(), dtype, "to");
   kernels::cast(*this, out);
   if (is_floating(dtype)) record(op_to, out, {this});
   return out;

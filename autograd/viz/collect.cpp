@@ -222,10 +222,19 @@ Graph collect(const Tensor& root, const char* who) {
   label_leaves(g);
   label_ops(g);
   disambiguate(g);
-  for (const OpVertex& o : g.ops)
-    if (o.node->grad.defined() || o.node->released) g.backward_ran = true;
-  if (g.ops.empty() && root.grad().defined()) g.backward_ran = true;
+  for (const OpVertex& o : g.ops) {
+    g.grads_kept = g.grads_kept || o.node->grad.defined();
+    g.backward_ran = g.backward_ran || o.node->grad.defined() || o.node->released;
+  }
+  if (g.ops.empty() && root.grad().defined()) g.backward_ran = g.grads_kept = true;
   return g;
+}
+
+void require_kept_grads(const Graph& g, const Tensor& root, const char* who) {
+  if (g.grads_kept) return;
+  throw Error(std::string(who) + ": no backward gradients are kept for the graph of " +
+              describe(root) + "; run backward() (or ag::grad) on it inside an "
+              "ag::KeepGradsForDumpsGuard first");
 }
 
 Tensor value_of(const Graph& g, std::size_t ti) {

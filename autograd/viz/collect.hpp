@@ -40,8 +40,12 @@ struct Graph {
   std::vector<OpVertex> ops;          // index = id, in first-visit order
   std::vector<std::size_t> forward;   // op ids in creation order (a topological order)
   std::vector<std::size_t> backward;  // op ids in the order the engine runs them
-  bool backward_ran = false;
+  bool backward_ran = false;  // some node ran (or the root is a leaf with a .grad)
+  bool grads_kept = false;    // the nodes kept their gradients (KeepGradsForDumpsGuard)
 };
+
+// Throws ag::Error naming `who` unless backward ran with the nodes' gradients kept.
+void require_kept_grads(const Graph& g, const Tensor& root, const char* who);
 
 // Throws ag::Error naming `who` for an undefined root.
 Graph collect(const Tensor& root, const char* who);

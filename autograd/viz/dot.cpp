@@ -100,8 +100,12 @@ std::string title_of(const Graph& g) {
   std::string title = "graph of " + root + ": " + std::to_string(g.ops.size()) +
                       (g.ops.size() == 1 ? " op, " : " ops, ") + std::to_string(g.tensors.size()) +
                       " tensors\n";
-  title += g.backward_ran ? "backward has run: grad = d" + diff_symbol(root) + "/d(tensor)"
-                          : "backward has not run yet: no gradients";
+  if (g.grads_kept)
+    title += "backward has run: grad = d" + diff_symbol(root) + "/d(tensor)";
+  else if (g.backward_ran)
+    title += "backward has run; interior gradients were not kept (KeepGradsForDumpsGuard keeps them)";
+  else
+    title += "backward has not run yet: no gradients";
   return title + "\nblue: parameters, grey dashed: constants, white: intermediates, green: ops";
 }
 

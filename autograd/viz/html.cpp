@@ -193,9 +193,7 @@ std::string page_svg(const Graph& g, DotOptions o, const std::string& path) {
 
 void save_backward_html(const Tensor& root, const std::string& path, DotOptions options) {
   const Graph g = collect(root, "save_backward_html");
-  if (!g.backward_ran)
-    throw Error("save_backward_html: backward has not run on the graph of " + describe(root) +
-                "; call backward() on it first");
+  require_kept_grads(g, root, "save_backward_html");
   const Steps steps = backward_steps(g, options);
   layout_direction(g, options, kPageStyle, "save_backward_html");  // rejects a bad rankdir
   const std::string svg = page_svg(g, options, path);

@@ -86,9 +86,7 @@ void print_leaves(std::ostream& out, const Graph& g, const Steps& steps, const D
 
 std::string chain_rule_trace(const Tensor& root, DotOptions options) {
   const Graph g = collect(root, "chain_rule_trace");
-  if (!g.backward_ran)
-    throw Error("chain_rule_trace: backward has not run on the graph of " + describe(root) +
-                "; call backward() on it first");
+  require_kept_grads(g, root, "chain_rule_trace");
   const std::string& L = g.tensors[0].label;
   std::ostringstream out;
   out << "Chain rule for " << L << ", step by step\n"

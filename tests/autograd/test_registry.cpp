@@ -24,7 +24,7 @@ struct In {
 struct Case {
   std::string what;
   std::vector<In> inputs;
-  Function f;
+  ag::CheckFunction f;
   GradcheckOptions options{};
 };
 
@@ -277,7 +277,7 @@ TEST_CASE("every registered op has gradcheck cases", "[gradcheck]") {
 
 TEST_CASE("gradcheck catches a wrong derivative", "[gradcheck]") {
   // Value x^2, but a derivative of 1.5x instead of 2x: the detached terms cancel in value only.
-  Function wrong = [](const std::vector<Tensor>& x) {
+  ag::CheckFunction wrong = [](const std::vector<Tensor>& x) {
     return (x[0] * x[0]).detach() + 1.5 * x[0] * x[0].detach() - (1.5 * x[0] * x[0]).detach();
   };
   Tensor x = tensor({0.5, -1.0, 2.0}, {3}, float64).requires_grad_();

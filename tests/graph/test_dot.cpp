@@ -64,6 +64,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 }  // namespace
 
 TEST_CASE("to_dot matches the golden text before and after backward", "[graph][dot]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Scalars s = scalar_graph();
   const std::string before = to_dot(s.L);
   check_golden(before, "scalar_before.dot");
@@ -80,6 +81,7 @@ TEST_CASE("to_dot matches the golden text before and after backward", "[graph][d
 }
 
 TEST_CASE("to_dot is deterministic: the same graph gives the same text", "[graph][dot]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   // A diamond (x feeds two ops) and unnamed tensors, which get generated labels.
   auto build = [] {
     Tensor x = tensor({0.5, -1.0, 2.0}).requires_grad_();
@@ -134,6 +136,7 @@ TEST_CASE("to_dot edges follow the data flow: input -> op -> output", "[graph][d
 }
 
 TEST_CASE("to_dot escapes the characters records and strings treat specially", "[graph][dot]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor x = tensor({1.0, 2.0}).set_name("we|ird {name} <x> \"q\" \\").requires_grad_();
   Tensor y = (x * 2.0).sum().set_name("out{1}");
   y.backward();
@@ -144,6 +147,7 @@ TEST_CASE("to_dot escapes the characters records and strings treat specially", "
 }
 
 TEST_CASE("to_dot shows small tensors in full and summarises large ones", "[graph][dot]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   manual_seed(7);
   Tensor big = randn({10, 10}).set_name("big").requires_grad_();
   Tensor small = tensor({{1.5, -2.0}, {0.25, 4.0}}).set_name("small").requires_grad_();
@@ -177,6 +181,7 @@ TEST_CASE("to_dot shows small tensors in full and summarises large ones", "[grap
 }
 
 TEST_CASE("to_dot groups a module's tensors in a cluster named after its path", "[graph][dot]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   manual_seed(1);
   auto net = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
       std::make_shared<nn::Linear>(3, 2), std::make_shared<nn::Sigmoid>(),

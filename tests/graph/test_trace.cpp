@@ -23,6 +23,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 }  // namespace
 
 TEST_CASE("trace of (a*b + c) * tanh(d) matches the hand derivation", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor a = scalar(2.0).set_name("a").requires_grad_();
   Tensor b = scalar(-3.0).set_name("b").requires_grad_();
   Tensor c = scalar(10.0).set_name("c");
@@ -75,6 +76,7 @@ TEST_CASE("trace of (a*b + c) * tanh(d) matches the hand derivation", "[graph][t
 }
 
 TEST_CASE("trace writes each rule in the tensors' own names", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;
   // The generic rule of mul is "da = dy * b"; here b is the user's bias elsewhere.
   Tensor x = scalar(2.0).set_name("x").requires_grad_();
   Tensor w = scalar(-0.5).set_name("w").requires_grad_();
@@ -94,6 +96,7 @@ TEST_CASE("trace writes each rule in the tensors' own names", "[graph][trace]") 
 }
 
 TEST_CASE("trace adds up a gradient that arrives along several paths", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   // L = x * sigmoid(x): x reaches L directly and through the sigmoid.
   Tensor x = scalar(0.5, float64).set_name("x").requires_grad_();
   Tensor s = sigmoid(x).set_name("s");
@@ -118,6 +121,7 @@ TEST_CASE("trace adds up a gradient that arrives along several paths", "[graph][
 }
 
 TEST_CASE("trace sums an interior tensor's paths before going on", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   // u = 3x is used twice by one op: L = u * u, so dL/du = u + u, then dL/dx = 3 dL/du.
   Tensor x = scalar(2.0).set_name("x").requires_grad_();
   Tensor u = (x * 3.0).set_name("u");
@@ -138,6 +142,7 @@ TEST_CASE("trace sums an interior tensor's paths before going on", "[graph][trac
 }
 
 TEST_CASE("trace of a small layer: vectors and matrices in full", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   const std::vector<double> W_values{0.1, -0.2, 0.3, 0.4, 0.5, -0.6}, xv{1.0, 2.0, -1.0};
   Tensor W = tensor(W_values, {2, 3}, float64).set_name("W").requires_grad_();
   Tensor x = tensor(xv, {3}, float64).set_name("x");
@@ -169,6 +174,7 @@ TEST_CASE("trace of a small layer: vectors and matrices in full", "[graph][trace
 }
 
 TEST_CASE("trace shows a broadcast gradient summed back to its input's shape", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor x = tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2}, float64).set_name("x");
   Tensor b = tensor({0.5, -1.0}, {2}, float64).set_name("b").requires_grad_();
   Tensor y = (x + b).set_name("y");
@@ -183,34 +189,36 @@ TEST_CASE("trace shows a broadcast gradient summed back to its input's shape", "
   require_close(step_result(trace, "dL/db"), {db0, db1});
 }
 
-TEST_CASE("trace after a backward that freed saved indices, and with retain_graph", "[graph][trace]") {
-  auto build = [] {
-    Tensor x = tensor({1.0, 5.0, 2.0}).set_name("x").requires_grad_();
-    Tensor m = max(x, 0).set_name("m");
-    return std::make_pair(x, (m * 2.0).set_name("L"));
-  };
+TEST_CASE("trace re-runs rules that read saved indices after a plain backward", "[graph][trace]") {
+  // max keeps the index of the maximum; backward without retain_graph frees it, except under
+  // KeepGradsForDumpsGuard, which keeps what the trace re-runs.
+  Tensor x = tensor({1.0, 5.0, 2.0}).set_name("x").requires_grad_();
+  Tensor m = max(x, 0).set_name("m");
+  Tensor L = (m * 2.0).set_name("L");
   {
-    auto [x, L] = build();
-    L.backward();  // frees max's saved indices
-    const std::string trace = chain_rule_trace(L);
-    INFO(trace);
-    CHECK(trace.find("retain_graph=true") != std::string::npos);
-    // The engine's total is still there.
-    require_close(step_result(trace, "dL/dx", 1), {0, 2, 0});
-    // sigmoid, mul and friends re-run fine on a released graph: their values are kept.
-    require_close(step_result(trace, "dL/dm"), {2});
+    ag::KeepGradsForDumpsGuard keep;
+    L.backward();
   }
-  {
-    auto [x, L] = build();
-    L.backward({}, /*retain_graph=*/true);
-    const std::string trace = chain_rule_trace(L);
-    INFO(trace);
-    CHECK(trace.find("retain_graph=true") == std::string::npos);
-    require_close(step_result(trace, "dL/dx"), {0, 2, 0});
-  }
+  const std::string trace = chain_rule_trace(L);
+  INFO(trace);
+  CHECK(trace.find("not recomputed") == std::string::npos);
+  require_close(step_result(trace, "dL/dm"), {2});
+  require_close(step_result(trace, "dL/dx"), {0, 2, 0});  // the max's step itself
+  // The graph is still released: a second backward through it fails as without the guard.
+  CHECK_THROWS_WITH(L.backward(), Catch::Contains("retain_graph"));
+}
+
+TEST_CASE("trace needs the gradients KeepGradsForDumpsGuard keeps", "[graph][trace]") {
+  Tensor w = scalar(3.0).set_name("w").requires_grad_();
+  Tensor L = sigmoid(w * w).set_name("L");
+  L.backward();
+  CHECK_THROWS_WITH(chain_rule_trace(L), Catch::Contains("chain_rule_trace") &&
+                                             Catch::Contains("KeepGradsForDumpsGuard"));
+  CHECK(to_dot(L).find("interior gradients were not kept") != std::string::npos);
 }
 
 TEST_CASE("trace notes a .grad that accumulated over several backward calls", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor w = scalar(3.0).set_name("w").requires_grad_();
   Tensor L = (w * w).set_name("L");
   L.backward({}, true);
@@ -222,6 +230,7 @@ TEST_CASE("trace notes a .grad that accumulated over several backward calls", "[
 }
 
 TEST_CASE("trace of ag::grad and of very deep graphs", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
   Tensor x = scalar(1.5, float64).set_name("x").requires_grad_();
   Tensor y = x;
   const int depth = 20000;
@@ -241,7 +250,10 @@ TEST_CASE("trace of cross_entropy: every step has its numbers", "[graph][trace]"
                       .requires_grad_();
   Tensor labels = tensor({2.0, 0.0}, {2}, int64).set_name("labels");
   Tensor loss = nn::functional::cross_entropy(logits, labels).set_name("loss");
-  loss.backward({}, /*retain_graph=*/true);
+  {
+    ag::KeepGradsForDumpsGuard keep;  // also keeps the labels gather reads
+    loss.backward();
+  }
   const std::string trace = chain_rule_trace(loss);
   INFO(trace);
   CHECK(trace.find("numbers not recomputed") == std::string::npos);

@@ -290,3 +290,129 @@ TEST_CASE("init functions fill in place with PyTorch's bounds and spreads", "[nn
   REQUIRE_THROWS_WITH(nn::init::kaiming_uniform_(zeros({2, 2}), 0, "fan_avg"), Contains("fan_avg"));
   REQUIRE_THROWS_WITH(nn::init::uniform_(zeros({2}, int64)), Contains("int64"));
 }
+
+namespace {
+
+// An attention-style block: two tensors in, two out, with a child module.
+struct Attention : nn::TypedModule<Attention> {
+  Attention() { proj = register_module("proj", std::make_shared<nn::Linear>(4, 4)); }
+  std::pair<Tensor, Tensor> forward(const Tensor& x, const Tensor& mask) {
+    const Tensor q = (*proj)(x);                                 // {T, 4}
+    const Tensor scores = matmul(q, t(x)) + (mask - 1.0) * 1e9;  // {T, T}, masked to -1e9
+    const Tensor weights = softmax(scores, 1);
+    return {matmul(weights, x), weights};
+  }
+  Tensor forward(const Tensor& x) override {
+    return forward(x, ones({x.size(0), x.size(0)})).first;
+  }
+  std::shared_ptr<nn::Linear> proj;
+};
+
+// A module with its own buffer and a child that has buffers.
+struct Stats : nn::Module {
+  Stats() {
+    bn = register_module("bn", std::make_shared<nn::BatchNorm1d>(2));
+    count = register_buffer("count", zeros({1}, float64));
+    register_parameter("w", ones({2}));
+  }
+  std::shared_ptr<nn::BatchNorm1d> bn;
+  Tensor count;
+};
+
+}  // namespace
+
+TEST_CASE("a TypedModule's forward takes and returns several tensors inside its scope",
+          "[nn][module]") {
+  manual_seed(4);
+  auto net = std::make_shared<nn::Sequential>();
+  auto attention = std::make_shared<Attention>();
+  net->push_back(attention);
+  const Tensor x = randn({3, 4}).set_name("x");
+  const Tensor mask = tensor({{1, 0, 0}, {1, 1, 0}, {1, 1, 1}});
+  auto [y, weights] = (*attention)(x, mask);
+  REQUIRE(y.shape() == Shape{3, 4});
+  const auto w = weights.to_vector();
+  REQUIRE(w[1] == 0);  // masked: row 0 attends to itself only
+  REQUIRE(w[0] == Approx(1));
+  const std::string dot = to_dot(sum(y));
+  INFO(dot);
+  REQUIRE_THAT(dot, Contains("0 (Attention).proj (Linear)"));  // registered name, nested child
+  // The one-tensor forward still runs inside Sequential.
+  REQUIRE_THAT(to_dot(sum((*net)(x))), Contains("Sequential.0 (Attention).proj (Linear)"));
+  sum(y).backward();
+  REQUIRE(attention->proj->weight.grad().defined());
+}
+
+TEST_CASE("buffers are named like parameters, saved, loaded and converted, never trained",
+          "[nn][module]") {
+  Stats m;
+  auto names = [](const std::vector<std::pair<std::string, Tensor>>& named) {
+    std::vector<std::string> out;
+    for (auto& [name, t] : named) out.push_back(name);
+    return out;
+  };
+  REQUIRE(names(m.named_buffers()) == std::vector<std::string>{"count", "bn.running_mean",
+                                                               "bn.running_var",
+                                                               "bn.num_batches_tracked"});
+  REQUIRE(names(m.named_parameters()) == std::vector<std::string>{"w", "bn.weight", "bn.bias"});
+  REQUIRE(m.buffers().size() == 4);
+
+  m.to(float64);
+  REQUIRE(m.bn->running_mean.dtype() == float64);
+  REQUIRE(m.bn->num_batches_tracked.dtype() == int64);  // integer buffers keep their dtype
+
+  m.bn->train();
+  (*m.bn)(tensor({1, 2, 3, 5}, {2, 2}, float64));
+  {
+    NoGradGuard no_grad;
+    m.count.fill_(7);
+  }
+  testing::TempDir dir;
+  const std::string path = dir.file("stats.npz");
+  m.save(path);
+  Stats fresh;
+  fresh.to(float64);
+  fresh.load(path);
+  for (std::size_t i = 0; i < 4; ++i)
+    REQUIRE(fresh.buffers()[i].to_vector() == m.buffers()[i].to_vector());
+  REQUIRE(fresh.bn->num_batches_tracked.item() == 1);
+  REQUIRE(fresh.count.item() == 7);
+
+  // A file without the buffers (a plain parameter file) is refused, naming the missing buffer.
+  nn::Linear lin(2, 2);
+  lin.save(path);
+  nn::BatchNorm1d bn(2);
+  REQUIRE_THROWS_WITH(bn.load(path),
+                      Contains("buffer 'running_mean'") || Contains("parameter 'weight'"));
+
+  struct Bad : nn::Module {
+    void add(const std::string& name, Tensor t) { register_buffer(name, std::move(t)); }
+    void param(const std::string& name) { register_parameter(name, ones({1})); }
+  } bad;
+  bad.add("b", zeros({1}));
+  REQUIRE_THROWS_WITH(bad.add("b", zeros({1})), Contains("already has a buffer 'b'"));
+  REQUIRE_THROWS_WITH(bad.param("b"), Contains("already has a buffer 'b'"));
+  REQUIRE_THROWS_WITH(bad.add("x.y", zeros({1})), Contains("no '.'"));
+  REQUIRE_THROWS_WITH(bad.add("g", ones({1}).requires_grad_()), Contains("requires grad"));
+  REQUIRE_THROWS_WITH(bad.add("u", Tensor()), Contains("undefined"));
+}
+
+TEST_CASE("ModuleList registers its modules as 0, 1, ... and iterates them", "[nn][module]") {
+  nn::ModuleList list{std::make_shared<nn::Linear>(2, 3), std::make_shared<nn::ReLU>()};
+  list.push_back(std::make_shared<nn::Linear>(3, 1));
+  REQUIRE(list.size() == 3);
+  REQUIRE(names_of(list) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  Tensor h = ones({4, 2});
+  std::size_t n = 0;
+  for (const auto& m : list) {
+    h = (*m)(h);
+    ++n;
+  }
+  REQUIRE(n == 3);
+  REQUIRE(h.shape() == Shape{4, 1});
+  REQUIRE(list.at<nn::Linear>(2)->in_features == 3);
+  REQUIRE(list[1]->type_name() == "ReLU");
+  REQUIRE_THROWS_WITH(list.at<nn::Linear>(1), Contains("ReLU"));
+  REQUIRE_THROWS_WITH(list[3], Contains("index 3 out of range"));
+  REQUIRE_THROWS_WITH(list(h), Contains("does not define forward"));
+}

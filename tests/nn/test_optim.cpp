@@ -14,18 +14,20 @@ void set_grad(const Tensor& p, const Tensor& g) { sum(p * g).backward(); }
 
 // Runs 5 steps from the fixture's start and compares the parameter after each with PyTorch's.
 template <class Opt, class Options>
-void check_steps(const testing::Fixture& fx, const std::string& name, Options options) {
-  INFO(name);
-  Tensor p = fx.tensor("param0", kShape).requires_grad_();
+void check_steps(const testing::Fixture& fx, const std::string& name, Options options,
+                 Dtype dtype = float64) {
+  INFO(name << " in " << dtype_name(dtype));
+  const double rtol = dtype == float64 ? 1e-6 : 2e-4, atol = dtype == float64 ? 1e-12 : 2e-5;
+  Tensor p = fx.tensor("param0", kShape, dtype).requires_grad_();
   Opt opt({p}, options);
   for (int k = 1; k <= 5; ++k) {
     INFO("step " << k);
     opt.zero_grad();
-    set_grad(p, fx.tensor("grad" + std::to_string(k), kShape));
+    set_grad(p, fx.tensor("grad" + std::to_string(k), kShape, dtype));
     const auto version = p.version();
     opt.step();
     REQUIRE(p.version() > version);
-    testing::require_close(p, fx[name + ".step" + std::to_string(k)]);
+    testing::require_close(p, fx[name + ".step" + std::to_string(k)], rtol, atol);
   }
 }
 
@@ -49,6 +51,31 @@ optim::AdamOptions adam_options(const std::vector<double>& o) {
   return a;
 }
 
+optim::RMSpropOptions rmsprop_options(const std::vector<double>& o) {
+  return optim::RMSpropOptions(o.at(0))
+      .alpha(o.at(1))
+      .eps(o.at(2))
+      .weight_decay(o.at(3))
+      .momentum(o.at(4))
+      .centered(o.at(5) != 0);
+}
+
+optim::AdagradOptions adagrad_options(const std::vector<double>& o) {
+  return {o.at(0), o.at(1), o.at(2), o.at(3), o.at(4)};  // the positional form
+}
+
+// The lr after construction and after each of 12 epochs, against PyTorch's.
+void check_schedule(optim::Optimizer& opt, optim::LRScheduler& sched,
+                    const std::vector<double>& expected) {
+  std::vector<double> lrs{opt.lr()};
+  for (int e = 0; e < 12; ++e) {
+    sched.step();
+    lrs.push_back(opt.lr());
+  }
+  testing::require_close(lrs, expected, 1e-12, 1e-15);
+  REQUIRE(sched.last_epoch() == 12);
+}
+
 }  // namespace
 
 TEST_CASE("SGD matches PyTorch step by step for every option", "[optim]") {
@@ -69,12 +96,8 @@ TEST_CASE("Adam and AdamW match PyTorch step by step", "[optim]") {
   REQUIRE(w.weight_decay == 1e-2);
   check_steps<optim::AdamW>(fx, "adamw_torch_defaults", w);
   const auto custom = fx["adamw_custom.options"];
-  optim::AdamWOptions c;
-  c.lr = custom[0];
-  c.beta1 = custom[1];
-  c.beta2 = custom[2];
-  c.eps = custom[3];
-  c.weight_decay = custom[4];
+  // The positional form, in the field order.
+  const optim::AdamWOptions c{custom[0], custom[1], custom[2], custom[3], custom[4]};
   check_steps<optim::AdamW>(fx, "adamw_custom", c);
 }
 
@@ -119,6 +142,8 @@ TEST_CASE("optimizer options are checked", "[optim]") {
   optim::AdamOptions bad_beta;
   bad_beta.beta1 = 1;
   REQUIRE_THROWS_WITH(optim::Adam({p}, bad_beta), Contains("beta1"));
+  REQUIRE_THROWS_WITH(optim::SGD({p}, optim::SGDOptions(0.1).nesterov(true)), Contains("nesterov"));
+  REQUIRE_THROWS_WITH(optim::Adam({p}, optim::AdamOptions().beta1(1)), Contains("beta1"));
   REQUIRE_THROWS_WITH(optim::SGD({p * 2}, {0.1}), Contains("not a leaf"));
   REQUIRE_THROWS_WITH(optim::SGD({zeros({2}, int64)}, {0.1}), Contains("int64"));
 
@@ -175,4 +200,158 @@ TEST_CASE("clip_grad_norm_ matches PyTorch", "[optim]") {
     testing::require_close(a.grad(), fx[n + ".grad_a"]);
     testing::require_close(b.grad(), fx[n + ".grad_b"]);
   }
+}
+
+TEST_CASE("RMSprop and Adagrad match PyTorch step by step, float64 and float32", "[optim]") {
+  const testing::Fixture fx("optim.txt");
+  for (Dtype dtype : {float64, float32}) {
+    for (const char* name :
+         {"rmsprop_default", "rmsprop_momentum", "rmsprop_centered", "rmsprop_all"})
+      check_steps<optim::RMSprop>(fx, name, rmsprop_options(fx[std::string(name) + ".options"]),
+                                  dtype);
+    for (const char* name : {"adagrad_default", "adagrad_all"})
+      check_steps<optim::Adagrad>(fx, name, adagrad_options(fx[std::string(name) + ".options"]),
+                                  dtype);
+  }
+}
+
+TEST_CASE("new optimizers hold their state in tensors and check their hyperparameters", "[optim]") {
+  Tensor p = zeros({2, 3}, float64).requires_grad_();
+  optim::RMSprop rms({p}, optim::RMSpropOptions(0.01).momentum(0.9).centered(true));
+  REQUIRE(rms.state(0).empty());
+  set_grad(p, ones({2, 3}, float64));
+  rms.step();
+  const auto& s = rms.state(0);
+  REQUIRE(s.size() == 4);
+  REQUIRE(s.at("step").dtype() == int64);
+  REQUIRE(s.at("step").item() == 1);
+  REQUIRE(s.at("square_avg").shape() == Shape{2, 3});
+  REQUIRE(s.at("square_avg").dtype() == float64);
+  testing::require_close(s.at("square_avg"), std::vector<double>(6, 0.01));
+  REQUIRE(s.count("momentum_buffer") == 1);
+  REQUIRE(s.count("grad_avg") == 1);
+  optim::Adagrad ada({p}, optim::AdagradOptions().initial_accumulator_value(0.25));
+  REQUIRE(ada.state(0).at("sum").to_vector() == std::vector<double>(6, 0.25));  // filled up front
+
+  using optim::RMSpropOptions, optim::AdagradOptions;
+  const double nan = std::nan("");
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions(-0.1)), Contains("learning rate"));
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions(nan)), Contains("learning rate"));
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().eps(0)), Contains("RMSprop: eps"));
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().alpha(1.5)), Contains("alpha"));
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().alpha(nan)), Contains("alpha"));
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().momentum(-1)), Contains("momentum"));
+  REQUIRE_THROWS_WITH(optim::RMSprop({p}, RMSpropOptions().weight_decay(nan)),
+                      Contains("weight_decay"));
+  REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().eps(-1e-10)), Contains("Adagrad: eps"));
+  REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().lr_decay(-1)), Contains("lr_decay"));
+  REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().initial_accumulator_value(-1)),
+                      Contains("initial_accumulator_value"));
+  REQUIRE_THROWS_WITH(optim::Adagrad({p}, AdagradOptions().weight_decay(1.0 / 0.0)),
+                      Contains("weight_decay"));
+  REQUIRE_THROWS_WITH(rms.state(1), Contains("out of range"));
+}
+
+TEST_CASE("options take LibTorch's named setters and keep the positional form", "[optim]") {
+  const auto sgd = optim::SGDOptions(0.1).momentum(0.9).nesterov(true);
+  REQUIRE(sgd.lr() == 0.1);
+  REQUIRE(sgd.momentum() == 0.9);
+  REQUIRE(sgd.nesterov());
+  const optim::SGDOptions positional{0.1, 0.9};
+  REQUIRE(positional.momentum() == 0.9);
+  REQUIRE(positional.dampening() == 0);
+  const optim::AdamOptions adam = optim::AdamOptions(0.01).betas(0.8, 0.9).weight_decay(0.1);
+  REQUIRE(adam.beta1() == 0.8);
+  REQUIRE(adam.beta2() == 0.9);
+  REQUIRE(adam.eps() == 1e-8);
+  REQUIRE(optim::RMSpropOptions().alpha() == 0.99);
+  REQUIRE(optim::AdagradOptions().eps() == 1e-10);
+  REQUIRE(optim::ReduceLROnPlateauOptions().threshold() == 1e-4);
+  Tensor p = zeros({1}).requires_grad_();
+  optim::SGD braced({p}, {0.5, 0.9});  // what examples/ write
+  REQUIRE(braced.options().momentum() == 0.9);
+
+  // The plain-field spelling of the first API: assign and read like a double.
+  optim::SGDOptions fields{0.1};
+  fields.momentum = 0.8;
+  fields.nesterov = true;
+  const double m = fields.momentum;
+  REQUIRE(m == 0.8);
+  REQUIRE(fields.momentum > 0.5);
+  REQUIRE(optim::SGD({p}, fields).options().nesterov());
+  optim::AdamOptions adam_fields;
+  adam_fields.lr = 0.5;
+  REQUIRE(adam_fields.lr() == 0.5);
+
+  // A copy's setters change the copy, never the original, and chain on the copy.
+  optim::SGDOptions copy = fields;
+  optim::SGDOptions& chained = copy.momentum(0.1).dampening(0.2);
+  REQUIRE(&chained == &copy);
+  REQUIRE(copy.momentum() == 0.1);
+  REQUIRE(fields.momentum() == 0.8);
+  REQUIRE(fields.dampening() == 0);
+  copy = fields;  // assignment copies values and keeps each object's own setters
+  REQUIRE(&copy.weight_decay(0.3) == &copy);
+  REQUIRE(copy.momentum() == 0.8);
+  REQUIRE(fields.weight_decay() == 0);
+  auto plateau = optim::ReduceLROnPlateauOptions(0.5).mode("max");
+  auto plateau_copy = plateau;
+  REQUIRE(&plateau_copy.cooldown(3) == &plateau_copy);
+  REQUIRE(plateau_copy.mode() == "max");
+  REQUIRE(plateau.cooldown() == 0);
+}
+
+TEST_CASE("CosineAnnealingLR and LambdaLR match PyTorch", "[optim]") {
+  const testing::Fixture fx("optim.txt");
+  Tensor p = zeros({1}).requires_grad_();
+  for (const char* name : {"cosine", "cosine_zero"}) {
+    INFO(name);
+    const auto o = fx[std::string(name) + ".options"];
+    optim::SGD sgd({p}, {o[0]});
+    optim::CosineAnnealingLR sched(sgd, static_cast<std::size_t>(o[1]), o[2]);
+    check_schedule(sgd, sched, fx[std::string(name) + ".lrs"]);
+  }
+  optim::Adam adam({p}, {fx.scalar("lambdalr.options")});
+  optim::LambdaLR lambda(adam, [](std::size_t e) { return std::pow(0.9, e) / (1.0 + e); });
+  check_schedule(adam, lambda, fx["lambdalr.lrs"]);
+  REQUIRE(lambda.base_lr() == fx.scalar("lambdalr.options"));
+
+  optim::SGD sgd({p}, {0.1});
+  REQUIRE_THROWS_WITH(optim::CosineAnnealingLR(sgd, 0), Contains("T_max"));
+  optim::LambdaLR negative(sgd, [](std::size_t e) { return 1.0 - static_cast<double>(e); });
+  negative.step();
+  REQUIRE_THROWS_WITH(negative.step(), Contains("lr_lambda(2) = -1"));
+}
+
+TEST_CASE("ReduceLROnPlateau matches PyTorch in min, max, rel and abs modes", "[optim]") {
+  const testing::Fixture fx("optim.txt");
+  Tensor p = zeros({1}).requires_grad_();
+  for (const char* name :
+       {"plateau_default", "plateau_min", "plateau_abs_cooldown", "plateau_max"}) {
+    INFO(name);
+    const auto o = fx[std::string(name) + ".options"];
+    optim::SGD sgd({p}, {0.1});
+    auto options = optim::ReduceLROnPlateauOptions(o[0], static_cast<std::size_t>(o[1]))
+                       .mode(o[2] == 0 ? "min" : "max")
+                       .threshold(o[3])
+                       .threshold_mode(o[4] == 0 ? "rel" : "abs")
+                       .cooldown(static_cast<std::size_t>(o[5]))
+                       .min_lr(o[6]);
+    optim::ReduceLROnPlateau sched(sgd, options);
+    std::vector<double> lrs;
+    for (double m : fx["plateau.metrics"]) {
+      sched.step(m);
+      lrs.push_back(sgd.lr());
+    }
+    testing::require_close(lrs, fx[std::string(name) + ".lrs"], 1e-12, 1e-15);
+  }
+  optim::SGD sgd({p}, {0.1});
+  optim::ReduceLROnPlateau defaults(sgd);
+  REQUIRE(defaults.options().factor() == 0.1);
+  REQUIRE(defaults.options().patience() == 10);
+  REQUIRE(defaults.options().mode() == "min");
+  REQUIRE_THROWS_WITH(optim::ReduceLROnPlateau(sgd, 1.5), Contains("factor"));
+  REQUIRE_THROWS_WITH(optim::ReduceLROnPlateau(sgd, optim::ReduceLROnPlateauOptions().mode("up")),
+                      Contains("mode"));
+  REQUIRE_THROWS_WITH(defaults.step(std::nan("")), Contains("NaN"));
 }

@@ -1,5 +1,10 @@
 #include "helpers.hpp"
 
+#include <sys/resource.h>
+
+#include <csignal>
+
+#include <autograd/detail/io.hpp>
 #include <nn/nn.hpp>
 
 using namespace ag;
@@ -90,12 +95,17 @@ TEST_CASE("a failed save leaves the old file intact", "[nn][serialize]") {
   const std::string old = testing::read_bytes(path);
 
   nn::Linear other(3, 2);
-  // Block the temporary file: a directory sits where save wants to create it.
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::filesystem::create_directory(tmp);
-  REQUIRE_THROWS_WITH(other.save(path), Contains("cannot create") && Contains(tmp));
+  // A file-size limit below the archive's size makes the write fail part-way (EFBIG).
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit saved{};
+  ::getrlimit(RLIMIT_FSIZE, &saved);
+  rlimit small = saved;
+  small.rlim_cur = 64;
+  ::setrlimit(RLIMIT_FSIZE, &small);
+  REQUIRE_THROWS_WITH(other.save(path), Contains("cannot write") && Contains(path + ".tmp."));
+  ::setrlimit(RLIMIT_FSIZE, &saved);
   REQUIRE(testing::read_bytes(path) == old);
-  std::filesystem::remove(tmp);
+  REQUIRE(io::count_temp_files(path) == 0);
 
   REQUIRE_THROWS_WITH(other.save(dir.file("missing/dir/model.npz")), Contains("missing/dir/model.npz.tmp."));
   REQUIRE_FALSE(std::filesystem::exists(dir.file("missing")));

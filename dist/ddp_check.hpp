@@ -1,0 +1,21 @@
+// Internal to ag::dist: what DistributedDataParallel's constructor does before it buckets.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <autograd/tensor.hpp>
+#include <dist/dist.hpp>
+
+namespace ag::dist::detail {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// Collective. Throws the same ag::Error on every rank when the ranks' parameter lists (names,
+// shapes, dtypes, in order) or bucket options differ, naming the first parameter that differs.
+void check_same_parameters(const NamedTensors& params, const DDPOptions& options);
+// Collective: every rank's parameters take rank 0's values.
+void broadcast_parameters(const NamedTensors& params);
+
+}  // namespace ag::dist::detail
