@@ -261,3 +261,73 @@ TEST_CASE("trace of cross_entropy: every step has its numbers", "[graph][trace]"
         std::string::npos);
   require_close(step_result(trace, "dloss/dlogits", 1), logits.grad().to_vector());
 }
+
+TEST_CASE("trace steps follow the order the engine runs the nodes", "[graph][trace]") {
+  // A hook on an op's output runs just before the engine runs that op: the hooks' order is the
+  // engine's, which the trace must follow (it is not the reverse of creation order here).
+  Tensor a = scalar(2.0).set_name("a").requires_grad_();
+  Tensor b = scalar(-3.0).set_name("b").requires_grad_();
+  Tensor d = scalar(0.5).set_name("d").requires_grad_();
+  Tensor t = tanh(d).set_name("t");
+  Tensor u = (t * 3.0).set_name("u");
+  Tensor e = (a * b).set_name("e");
+  Tensor f = (e + 10.0).set_name("f");
+  Tensor L = (f * u).set_name("L");
+  std::vector<std::string> ran;
+  for (Tensor* x : {&e, &f, &t, &u, &L}) {
+    const std::string name = x->name();
+    x->register_hook([&ran, name](const Tensor&) {
+      ran.push_back(name);
+      return Tensor();
+    });
+  }
+  {
+    ag::KeepGradsForDumpsGuard keep;
+    L.backward();
+  }
+  const std::string trace = chain_rule_trace(L);
+  INFO(trace);
+  std::vector<std::string> steps;
+  bool backward = false;
+  for (const std::string& line : graph_test::lines_of(trace)) {
+    if (line.rfind("Backward pass", 0) == 0) backward = true;
+    if (backward && line.rfind("  ", 0) == 0 && line[2] != ' ' && line.rfind("  dL/", 0) != 0)
+      steps.push_back(line.substr(2, line.find(" = ") - 2));
+  }
+  CHECK(steps == ran);
+  CHECK(steps != std::vector<std::string>{"L", "f", "e", "u", "t"});  // not creation order reversed
+}
+
+namespace {
+
+struct Cube : ag::Function<Cube> {
+  static constexpr const char* name = "Cube";
+  static Tensor forward(ag::AutogradContext* ctx, Tensor x) {
+    ctx->save_for_backward({x});
+    return x * x * x;
+  }
+  static std::vector<Tensor> backward(ag::AutogradContext* ctx, std::vector<Tensor> grad_outputs) {
+    Tensor x = ctx->get_saved_variables()[0];
+    return {grad_outputs[0] * 3.0 * x * x};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("dumps and traces show a custom function's name and its custom backward", "[graph][trace]") {
+  Tensor x = scalar(2.0, float64).set_name("x").requires_grad_();
+  Tensor y = Cube::apply(x).set_name("y");
+  Tensor L = (y * 0.5).set_name("L");
+  {
+    ag::KeepGradsForDumpsGuard keep;  // also keeps Cube's saved x for the trace
+    L.backward();
+  }
+  const std::string dot = to_dot(L);
+  CHECK(dot.find("label=\"Cube\\ncustom backward\"") != std::string::npos);
+  const std::string trace = chain_rule_trace(L);
+  INFO(trace);
+  CHECK(trace.find("y = Cube(x) = 8") != std::string::npos);
+  CHECK(trace.find("local derivative: custom backward") != std::string::npos);
+  CHECK(trace.find("not recomputed") == std::string::npos);
+  require_close(step_result(trace, "dL/dx"), {0.5 * 3 * 4});  // re-run: 0.5 * 3 x^2
+}
