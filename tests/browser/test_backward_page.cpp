@@ -1,8 +1,10 @@
 // save_backward_html in Debian's chromium, headless: at several #step=N, the highlighted node is
 // the op the engine ran at that step, and every gradient the page shows is the text
 // chain_rule_trace prints for it (and the number backward() left in .grad()); no script error,
-// no request to any file or host. Also writes the screenshots docs/teaching.md shows.
+// no request to any file or host; the controls work as a teacher uses them. Also writes the
+// screenshots docs/teaching.md shows.
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include <autograd/autograd.hpp>
@@ -227,4 +229,47 @@ TEST_CASE("backward page: the browser test sees script errors and blocked reques
   CHECK(root_attribute(dom_at(fetching, 1), "data-blocked-requests") != "0");
   const std::string failing = scratch_copy(html, body, "<script>no_such_function();</script>", "failing");
   CHECK(root_attribute(dom_at(failing, 1), "data-js-errors") == "1");
+}
+
+TEST_CASE("backward page controls: keys, buttons, reload, hover and play in chromium", "[browser]") {
+  // drive_page.js talks to chromium over the DevTools protocol (a pipe; node only, no package)
+  // and reports what the page showed after each action.
+  REQUIRE(std::system("command -v node > /dev/null 2>&1") == 0);  // scripts/setup.sh: nodejs
+  Tensor a = scalar(2.0, float64).set_name("a").requires_grad_();
+  Tensor b = scalar(-3.0, float64).set_name("b").requires_grad_();
+  Tensor L = ((a * b).set_name("e") + 10.0).set_name("f") * tanh(a).set_name("t");
+  L.set_name("L");
+  {
+    KeepGradsForDumpsGuard keep;
+    L.backward();
+  }
+  const Page page = write_page(L, "controls");
+  REQUIRE(page.steps.size() == 4);
+  const std::string out = graph_test::scratch_dir() + "/drive.txt";
+  const std::string cmd = "node '" + std::string(AG_SOURCE_DIR) + "/tests/browser/drive_page.js' " +
+                          browser_test::chromium() + " '" + page.path + "' '" +
+                          graph_test::scratch_dir() + "/drive-profile' > '" + out + "' 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::map<std::string, std::string> seen;
+  for (const std::string& line : graph_test::lines_of(graph_test::read_text(out)))
+    if (line.find('=') != std::string::npos) seen[line.substr(0, line.find('='))] = line.substr(line.find('=') + 1);
+  INFO(graph_test::read_text(out));
+  CHECK(seen.count("error") == 0);
+  CHECK(seen["start"] == "2");
+  CHECK(seen["after-right"] == "3");             // the right arrow: next step
+  CHECK(seen["hash-after-right"] == "#step=3");  // the URL names the step...
+  CHECK(seen["after-prev-twice"] == "1");        // the previous button, twice
+  CHECK(seen["after-reload"] == "1");            // ...so reloading keeps it
+  CHECK(seen["after-end"] == "4");
+  CHECK(seen["after-home"] == "0");
+  // Hovering a's box shows it in full; its gradient is the trace's (a is used twice: the sum).
+  const std::string info = seen["info-a"];
+  const std::string da = graph_test::step(page.trace, "dL/da", 2).back();
+  CHECK(info == "name: a  (parameter) | shape: scalar | dtype: float64 | value: 2 | gradient: " + da);
+  CHECK(value_of(da) == Approx(a.grad().item()).epsilon(1e-3));
+  CHECK(seen["play-reached-last"] == "true");    // play walks to the end and stops
+  CHECK(seen["play-button-after"].find("play") != std::string::npos);
+  // Two loads of the page itself (open, reload) and nothing else; no script error.
+  CHECK(seen["requests"] == "2 file://" + page.path + " file://" + page.path);
+  CHECK(seen["exceptions"] == "0 ");
 }
