@@ -1,14 +1,12 @@
 // Walks the graph reachable from a root iteratively (graphs can be thousands of ops deep) and
 // numbers everything by walk order or by creation order, never by pointer, so the same graph
 // always gives the same text.
-#include <autograd/viz/collect.hpp>
-
 #include <algorithm>
+#include <autograd/detail/impl.hpp>
+#include <autograd/viz/collect.hpp>
 #include <map>
 #include <sstream>
 #include <unordered_map>
-
-#include <autograd/detail/impl.hpp>
 
 namespace ag::viz {
 namespace {
@@ -77,8 +75,8 @@ class Walker {
     TensorVertex v;
     v.t = t;
     v.producer = t.impl()->grad_fn.get();
-    v.kind = v.producer ? Kind::Intermediate
-                        : (t.requires_grad() ? Kind::Parameter : Kind::Constant);
+    v.kind =
+        v.producer ? Kind::Intermediate : (t.requires_grad() ? Kind::Parameter : Kind::Constant);
     g_.tensors.push_back(std::move(v));
     return true;
   }
@@ -168,9 +166,8 @@ void label_leaves(Graph& g) {
   std::vector<std::size_t> leaves;
   for (std::size_t ti = 0; ti < g.tensors.size(); ++ti)
     if (!g.tensors[ti].producer) leaves.push_back(ti);
-  std::stable_sort(leaves.begin(), leaves.end(), [&](std::size_t a, std::size_t b) {
-    return first_use(g, a) < first_use(g, b);
-  });
+  std::stable_sort(leaves.begin(), leaves.end(),
+                   [&](std::size_t a, std::size_t b) { return first_use(g, a) < first_use(g, b); });
   std::size_t params = 0, consts = 0, indices = 0;
   for (std::size_t ti : leaves) {
     TensorVertex& v = g.tensors[ti];
@@ -214,9 +211,8 @@ Graph collect(const Tensor& root, const char* who) {
   w.walk(root);
   g.forward.resize(g.ops.size());
   for (std::size_t i = 0; i < g.ops.size(); ++i) g.forward[i] = i;
-  std::sort(g.forward.begin(), g.forward.end(), [&](std::size_t a, std::size_t b) {
-    return g.ops[a].node->seq < g.ops[b].node->seq;
-  });
+  std::sort(g.forward.begin(), g.forward.end(),
+            [&](std::size_t a, std::size_t b) { return g.ops[a].node->seq < g.ops[b].node->seq; });
   w.connect();
   g.backward = engine_order(g, w);
   label_leaves(g);
@@ -233,7 +229,8 @@ Graph collect(const Tensor& root, const char* who) {
 void require_kept_grads(const Graph& g, const Tensor& root, const char* who) {
   if (g.grads_kept) return;
   throw Error(std::string(who) + ": no backward gradients are kept for the graph of " +
-              describe(root) + "; run backward() (or ag::grad) on it inside an "
+              describe(root) +
+              "; run backward() (or ag::grad) on it inside an "
               "ag::KeepGradsForDumpsGuard first");
 }
 
@@ -273,7 +270,8 @@ AttrList attributes_of(const OpVertex& o) {
   if (op == "pow") return {{"p", text(n.a)}};
   if (op == "leaky_relu") return {{"slope", text(n.a)}};
   if (op == "clamp") return {{"lo", text(n.a)}, {"hi", text(n.b)}};
-  if (op == "matmul") return {{"transpose_a", n.flag ? "1" : "0"}, {"transpose_b", n.flag2 ? "1" : "0"}};
+  if (op == "matmul")
+    return {{"trans_a", n.flag ? "true" : "false"}, {"trans_b", n.flag2 ? "true" : "false"}};
   return {};
 }
 

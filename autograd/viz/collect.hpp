@@ -2,13 +2,12 @@
 // labels, and read back by the DOT dump, the chain-rule trace and the backward page.
 #pragma once
 
+#include <autograd/registry.hpp>
+#include <autograd/tensor.hpp>
 #include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <autograd/registry.hpp>
-#include <autograd/tensor.hpp>
 
 namespace ag {
 struct Node;
@@ -40,8 +39,8 @@ struct Graph {
   std::vector<OpVertex> ops;          // index = id, in first-visit order
   std::vector<std::size_t> forward;   // op ids in creation order (a topological order)
   std::vector<std::size_t> backward;  // op ids in the order the engine runs them
-  bool backward_ran = false;  // some node ran (or the root is a leaf with a .grad)
-  bool grads_kept = false;    // the nodes kept their gradients (KeepGradsForDumpsGuard)
+  bool backward_ran = false;          // some node ran (or the root is a leaf with a .grad)
+  bool grads_kept = false;            // the nodes kept their gradients (KeepGradsForDumpsGuard)
 };
 
 // Throws ag::Error naming `who` unless backward ran with the nodes' gradients kept.

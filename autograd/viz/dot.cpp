@@ -1,14 +1,12 @@
 // to_dot: a record per tensor { name | shape dtype | value | grad } and an ellipse per op, as
 // micrograd's draw_dot, with modules as clusters.
-#include <autograd/viz/dot.hpp>
-
 #include <algorithm>
+#include <autograd/viz/dot.hpp>
+#include <autograd/viz/format.hpp>
+#include <autograd/viz/notation.hpp>
 #include <cmath>
 #include <sstream>
 #include <unordered_map>
-
-#include <autograd/viz/format.hpp>
-#include <autograd/viz/notation.hpp>
 
 namespace ag::viz {
 namespace {
@@ -16,14 +14,16 @@ namespace {
 std::string value_field(const Graph& g, std::size_t ti, const DotOptions& o) {
   const Tensor val = value_of(g, ti);
   if (!val.defined()) return "value (freed)";
-  return "value " + (small(val, o) ? values_text(val, o.precision, "\n") : summary_text(val, o.precision));
+  return "value " +
+         (small(val, o) ? values_text(val, o.precision, "\n") : summary_text(val, o.precision));
 }
 
 std::string grad_field(const Graph& g, std::size_t ti, const DotOptions& o) {
   if (g.tensors[ti].kind == Kind::Constant) return "no grad (constant)";
   const Tensor gr = stored_grad(g, ti);
   if (!gr.defined()) return "grad none";
-  return "grad " + (small(gr, o) ? values_text(gr, o.precision, "\n") : summary_text(gr, o.precision));
+  return "grad " +
+         (small(gr, o) ? values_text(gr, o.precision, "\n") : summary_text(gr, o.precision));
 }
 
 std::string tensor_record(const Graph& g, std::size_t ti, const DotOptions& o, bool across) {
@@ -32,26 +32,37 @@ std::string tensor_record(const Graph& g, std::size_t ti, const DotOptions& o, b
   if (o.values) fields.push_back(value_field(g, ti, o));
   if (o.grads) fields.push_back(grad_field(g, ti, o));
   std::string label = across ? "{ " : "";
-  for (std::size_t i = 0; i < fields.size(); ++i) label += (i ? " | " : "") + record_escape(fields[i]);
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    label += (i ? " | " : "") + record_escape(fields[i]);
   label += across ? " }" : "";
   std::string style, fill;
   switch (v.kind) {
-    case Kind::Parameter: style = "filled"; fill = "#cfe2ff"; break;
-    case Kind::Constant: style = "filled,dashed"; fill = "#eeeeee"; break;
-    case Kind::Intermediate: style = "filled"; fill = "#ffffff"; break;
+    case Kind::Parameter:
+      style = "filled";
+      fill = "#cfe2ff";
+      break;
+    case Kind::Constant:
+      style = "filled,dashed";
+      fill = "#eeeeee";
+      break;
+    case Kind::Intermediate:
+      style = "filled";
+      fill = "#ffffff";
+      break;
   }
   if (ti == 0) {
     style += ",bold";
     fill = "#ffe8a3";
   }
-  return "t" + std::to_string(ti) + " [shape=record, style=\"" + style + "\", fillcolor=\"" +
-         fill + "\", label=\"" + label + "\"];";
+  return "t" + std::to_string(ti) + " [shape=record, style=\"" + style + "\", fillcolor=\"" + fill +
+         "\", label=\"" + label + "\"];";
 }
 
 std::string op_node(const Graph& g, std::size_t oi, const DotOptions& o) {
   const OpVertex& op = g.ops[oi];
   std::string name = op.name;
-  const bool custom = info_of(op) && info_of(op)->rule && std::string(info_of(op)->rule) == "custom backward";
+  const bool custom =
+      info_of(op) && info_of(op)->rule && std::string(info_of(op)->rule) == "custom backward";
   if (custom) name += "\ncustom backward";
   const std::string attribute = attribute_line(op, o.precision);
   if (!attribute.empty()) name += "\n" + attribute;
@@ -103,7 +114,8 @@ std::string title_of(const Graph& g) {
   if (g.grads_kept)
     title += "backward has run: grad = d" + diff_symbol(root) + "/d(tensor)";
   else if (g.backward_ran)
-    title += "backward has run; interior gradients were not kept (KeepGradsForDumpsGuard keeps them)";
+    title +=
+        "backward has run; interior gradients were not kept (KeepGradsForDumpsGuard keeps them)";
   else
     title += "backward has not run yet: no gradients";
   return title + "\nblue: parameters, grey dashed: constants, white: intermediates, green: ops";
@@ -152,8 +164,10 @@ std::string layout_direction(const Graph& g, const DotOptions& o, const DotStyle
   if (o.rankdir == "LR" || o.rankdir == "RL" || o.rankdir == "TB" || o.rankdir == "BT")
     return o.rankdir;
   if (!o.rankdir.empty() && o.rankdir != "auto")
-    throw Error(std::string(who) + ": rankdir must be \"LR\", \"RL\", \"TB\", \"BT\" or empty "
-                "(chosen from the graph's shape), got \"" + o.rankdir + "\"");
+    throw Error(std::string(who) +
+                ": rankdir must be \"LR\", \"RL\", \"TB\", \"BT\" or empty "
+                "(chosen from the graph's shape), got \"" +
+                o.rankdir + "\"");
   const std::vector<std::size_t> rank = tensor_ranks(g);
   const std::size_t ranks = *std::max_element(rank.begin(), rank.end()) + 1;
   std::vector<std::size_t> per_rank(ranks, 0);
@@ -184,7 +198,8 @@ std::string dot_text(const Graph& g, const DotOptions& o, DotStyle style) {
     const OpVertex& op = g.ops[oi];
     for (std::ptrdiff_t ti : op.in)
       if (ti >= 0) out << "  t" << ti << " -> op" << oi << ";\n";
-    if (op.index >= 0) out << "  t" << op.index << " -> op" << oi << " [style=dashed, label=\"index\"];\n";
+    if (op.index >= 0)
+      out << "  t" << op.index << " -> op" << oi << " [style=dashed, label=\"index\"];\n";
     out << "  op" << oi << " -> t" << op.out << ";\n";
   }
   out << "}\n";

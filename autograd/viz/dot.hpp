@@ -2,10 +2,9 @@
 // save_graph and the backward page.
 #pragma once
 
-#include <string>
-
 #include <autograd/graph.hpp>
 #include <autograd/viz/collect.hpp>
+#include <string>
 
 namespace ag::viz {
 

@@ -1,19 +1,18 @@
-#include <autograd/viz/files.hpp>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <autograd/tensor.hpp>
+#include <autograd/viz/files.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
-#include <spawn.h>
 #include <sstream>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
-
-#include <autograd/tensor.hpp>
 
 extern char** environ;
 
@@ -48,8 +47,8 @@ void write_file(const std::string& path, const std::string& bytes, const std::st
                 const char* who) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f)
-    throw Error(std::string(who) + ": cannot open '" + shown + "' for writing: " +
-                std::strerror(errno));
+    throw Error(std::string(who) + ": cannot open '" + shown +
+                "' for writing: " + std::strerror(errno));
   f << bytes;
   f.close();
   if (!f) {
@@ -71,8 +70,10 @@ int run_program(std::vector<std::string> args, const std::string& out, const std
                 const char* who) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -1,6 +1,5 @@
-#include <autograd/viz/format.hpp>
-
 #include <algorithm>
+#include <autograd/viz/format.hpp>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -85,12 +84,21 @@ std::string record_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '|': case '{': case '}': case '<': case '>': case '"': case '\\':
+      case '|':
+      case '{':
+      case '}':
+      case '<':
+      case '>':
+      case '"':
+      case '\\':
         out += '\\';
         out += c;
         break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -113,12 +121,23 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

@@ -2,10 +2,9 @@
 // output format (DOT records, DOT strings, HTML, JSON) needs.
 #pragma once
 
-#include <string>
-
 #include <autograd/graph.hpp>
 #include <autograd/tensor.hpp>
+#include <string>
 
 namespace ag::viz {
 

@@ -2,10 +2,6 @@
 // written; the steps of viz/steps.cpp travel as JSON; a small script (page_assets.cpp) moves the
 // highlight along them. Nothing is fetched: a Content-Security-Policy forbids every request.
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
-#include <sstream>
-
 #include <autograd/detail/impl.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/graph.hpp>
@@ -16,6 +12,9 @@
 #include <autograd/viz/format.hpp>
 #include <autograd/viz/page_assets.hpp>
 #include <autograd/viz/steps.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
 
 namespace ag {
 namespace {
@@ -33,7 +32,9 @@ class Json {
     text_ += (text_.empty() ? "{" : ", ") + json_string(key) + ": " + raw_value;
     return *this;
   }
-  Json& str(const std::string& key, const std::string& value) { return field(key, json_string(value)); }
+  Json& str(const std::string& key, const std::string& value) {
+    return field(key, json_string(value));
+  }
   std::string done() const { return text_.empty() ? "{}" : text_ + "}"; }
 
  private:
@@ -69,26 +70,36 @@ std::string tensor_json(const Graph& g, std::size_t ti, const DotOptions& o) {
       .str("dtype", dtype_name(v.t.dtype()))
       .str("value", inline_text(value_of(g, ti), o))
       .str("grad", v.kind == Kind::Constant ? "no grad (constant)"
-                                            : grad.defined() ? inline_text(grad, o) : "none")
+                   : grad.defined()         ? inline_text(grad, o)
+                                            : "none")
       .done();
 }
 
 std::string sum_json(const PathSum& s) {
-  return Json().str("lhs", s.lhs).field("paths", std::to_string(s.paths)).str("terms", s.terms)
-      .field("lines", strings(s.lines)).done();
+  return Json()
+      .str("lhs", s.lhs)
+      .field("paths", std::to_string(s.paths))
+      .str("terms", s.terms)
+      .field("lines", strings(s.lines))
+      .done();
 }
 
 std::string input_json(const InputStep& in) {
-  return Json().str("tensor", tid(in.tensor)).str("lhs", in.lhs).str("formula", in.formula)
-      .field("lines", strings(in.lines)).str("missing", in.missing).done();
+  return Json()
+      .str("tensor", tid(in.tensor))
+      .str("lhs", in.lhs)
+      .str("formula", in.formula)
+      .field("lines", strings(in.lines))
+      .str("missing", in.missing)
+      .done();
 }
 
 // What the picture shows as each tensor's gradient after a step: the sum of the contributions
 // so far, and whether every contribution has arrived.
 class GradState {
  public:
-  GradState(const Graph& g, const Steps& steps) : g_(g), seen_(g.tensors.size(), 0),
-      total_(g.tensors.size(), 0), sum_(g.tensors.size()) {
+  GradState(const Graph& g, const Steps& steps)
+      : g_(g), seen_(g.tensors.size(), 0), total_(g.tensors.size(), 0), sum_(g.tensors.size()) {
     for (const OpStep& s : steps.ops)
       for (const InputStep& in : s.inputs) ++total_[in.tensor];
   }
@@ -102,7 +113,8 @@ class GradState {
       if (in.value.defined()) sum = sum.defined() ? add(sum, in.value) : in.value;
       const bool complete = seen_[in.tensor] == total_[in.tensor];
       const Tensor shown = complete ? stored_grad(g_, in.tensor) : sum;
-      changed.push_back(Json().str("tensor", tid(in.tensor))
+      changed.push_back(Json()
+                            .str("tensor", tid(in.tensor))
                             .str("text", shown.defined() ? inline_text(shown, o) : "?")
                             .field("complete", complete ? "true" : "false")
                             .str("of", std::to_string(seen_[in.tensor]) + " of " +
@@ -143,8 +155,11 @@ std::string page_data(const Graph& g, const Steps& steps, const DotOptions& o) {
   std::vector<std::string> tensors, ops, step_items;
   for (std::size_t ti = 0; ti < g.tensors.size(); ++ti) tensors.push_back(tensor_json(g, ti, o));
   for (std::size_t oi = 0; oi < g.ops.size(); ++oi)
-    ops.push_back(Json().str("id", "op" + std::to_string(oi)).str("label", g.ops[oi].label)
-                      .str("output", tid(g.ops[oi].out)).done());
+    ops.push_back(Json()
+                      .str("id", "op" + std::to_string(oi))
+                      .str("label", g.ops[oi].label)
+                      .str("output", tid(g.ops[oi].out))
+                      .done());
   GradState state(g, steps);
   for (const OpStep& s : steps.ops) step_items.push_back(step_json(g, s, state, o));
   return Json()

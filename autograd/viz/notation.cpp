@@ -1,9 +1,7 @@
+#include <autograd/viz/format.hpp>
 #include <autograd/viz/notation.hpp>
-
 #include <cctype>
 #include <cstdlib>
-
-#include <autograd/viz/format.hpp>
 
 namespace ag::viz {
 namespace {
@@ -11,7 +9,8 @@ namespace {
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // Replaces whole identifiers found in `table`; numbers such as 1e-5 are left alone.
-std::string replace_words(const std::string& text, const std::map<std::string, std::string>& table) {
+std::string replace_words(const std::string& text,
+                          const std::map<std::string, std::string>& table) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -66,8 +65,10 @@ std::vector<std::pair<std::string, std::string>> split_rule(const std::string& r
   for (char c : rule) {
     if (c == '(' || c == '[') ++depth;
     if (c == ')' || c == ']') --depth;
-    if (depth == 0 && (c == ',' || c == ';') ) pieces.emplace_back(1, c);
-    else pieces.back() += c;
+    if (depth == 0 && (c == ',' || c == ';'))
+      pieces.emplace_back(1, c);
+    else
+      pieces.back() += c;
   }
   std::vector<std::pair<std::string, std::string>> parts;
   for (std::size_t k = 0; k < pieces.size(); ++k) {
@@ -102,7 +103,8 @@ std::vector<std::string> legacy_patterns(const OpVertex& o) {
   for (const char* y : {"y", "Y", "z"}) {
     if (table.count(y) && table[y] != "{y}") continue;
     bool used = false;
-    for (const auto& p : parts) used = used || replace_words(p.second, {{std::string("d") + y, "!"}}) != p.second;
+    for (const auto& p : parts)
+      used = used || replace_words(p.second, {{std::string("d") + y, "!"}}) != p.second;
     if (!used) continue;
     table[std::string("d") + y] = "dy";
     table[y] = "{y}";
@@ -129,10 +131,14 @@ std::string fill(const std::string& pattern, const Fill& f) {
       const std::string key = pattern.substr(i + 1, close - i - 1);
       char* end = nullptr;
       const unsigned long k = std::strtoul(key.c_str(), &end, 10);
-      if (!key.empty() && *end == '\0' && k < f.inputs.size()) out += f.inputs[k];
-      else if (key == "y") out += f.output;
-      else if (f.attributes.count(key)) out += f.attributes.at(key);
-      else out += key;
+      if (!key.empty() && *end == '\0' && k < f.inputs.size())
+        out += f.inputs[k];
+      else if (key == "y")
+        out += f.output;
+      else if (f.attributes.count(key))
+        out += f.attributes.at(key);
+      else
+        out += key;
       i = close + 1;
     } else if (word_start && pattern.compare(i, 2, "dy") == 0 &&
                (i + 2 == pattern.size() || !ident_char(pattern[i + 2]))) {
@@ -152,11 +158,18 @@ std::vector<std::string> grad_patterns(const OpVertex& o) {
 }
 
 std::string forward_pattern(const OpVertex& o) {
-  static const std::map<std::string, std::string> infix = {
-      {"add", "{0} + {1}"}, {"sub", "{0} - {1}"}, {"mul", "{0} * {1}"}, {"div", "{0} / {1}"},
-      {"add_scalar", "{0} + {c}"}, {"rsub_scalar", "{c} - {0}"}, {"mul_scalar", "{0} * {c}"},
-      {"div_scalar", "{0} / {c}"}, {"rdiv_scalar", "{c} / {0}"}, {"pow", "{0}^{p}"},
-      {"neg", "-{0}"}, {"linear", "{0} @ {1}^T + {2}"}};
+  static const std::map<std::string, std::string> infix = {{"add", "{0} + {1}"},
+                                                           {"sub", "{0} - {1}"},
+                                                           {"mul", "{0} * {1}"},
+                                                           {"div", "{0} / {1}"},
+                                                           {"add_scalar", "{0} + {c}"},
+                                                           {"rsub_scalar", "{c} - {0}"},
+                                                           {"mul_scalar", "{0} * {c}"},
+                                                           {"div_scalar", "{0} / {c}"},
+                                                           {"rdiv_scalar", "{c} / {0}"},
+                                                           {"pow", "{0}^{p}"},
+                                                           {"neg", "-{0}"},
+                                                           {"linear", "{0} @ {1}^T + {2}"}};
   auto it = infix.find(o.name);
   if (it != infix.end() && !(o.name == "linear" && (o.in.size() < 3 || o.in[2] < 0)))
     return it->second;
@@ -167,12 +180,11 @@ std::string forward_pattern(const OpVertex& o) {
         if (a.first == key) return a.second == "1" || a.second == "true";
       return false;
     };
-    return std::string("{0}") + (flag("transpose_a") ? "^T" : "") + " @ {1}" +
-           (flag("transpose_b") ? "^T" : "");
+    return std::string("{0}") + (flag("trans_a") ? "^T" : "") + " @ {1}" +
+           (flag("trans_b") ? "^T" : "");
   }
   std::string e = o.name + "(";
-  for (std::size_t i = 0; i < o.in.size(); ++i)
-    e += (i ? ", {" : "{") + std::to_string(i) + "}";
+  for (std::size_t i = 0; i < o.in.size(); ++i) e += (i ? ", {" : "{") + std::to_string(i) + "}";
   return e + ")";
 }
 

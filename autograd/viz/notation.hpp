@@ -2,11 +2,10 @@
 // the tensors' own names ("e = a * b", "da = de * b"), from the op's registry entry.
 #pragma once
 
+#include <autograd/viz/collect.hpp>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <autograd/viz/collect.hpp>
 
 namespace ag::viz {
 

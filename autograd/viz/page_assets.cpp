@@ -1,6 +1,5 @@
-#include <autograd/viz/page_assets.hpp>
-
 #include <autograd/viz/format.hpp>
+#include <autograd/viz/page_assets.hpp>
 
 namespace ag::viz {
 namespace {
@@ -97,6 +96,8 @@ std::string page_head(const std::string& title) {
 
 std::string page_panel() { return kPanel; }
 
-std::string page_tail() { return std::string("<script>\n") + page_script() + "</script>\n</body>\n</html>\n"; }
+std::string page_tail() {
+  return std::string("<script>\n") + page_script() + "</script>\n</body>\n</html>\n";
+}
 
 }  // namespace ag::viz

@@ -1,10 +1,9 @@
 // save_graph: DOT text, or a picture rendered by Graphviz.
-#include <cctype>
-
 #include <autograd/graph.hpp>
 #include <autograd/viz/collect.hpp>
 #include <autograd/viz/dot.hpp>
 #include <autograd/viz/files.hpp>
+#include <cctype>
 
 namespace ag {
 
@@ -21,7 +20,8 @@ void save_graph(const Tensor& root, const std::string& path, DotOptions options)
   if (ext == "dot")
     viz::write_atomically(path, text, "save_graph");
   else
-    viz::write_atomically(path, viz::render_with_graphviz(text, ext, path, "save_graph"), "save_graph");
+    viz::write_atomically(path, viz::render_with_graphviz(text, ext, path, "save_graph"),
+                          "save_graph");
 }
 
 }  // namespace ag

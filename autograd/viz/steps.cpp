@@ -1,13 +1,11 @@
-#include <autograd/viz/steps.hpp>
-
 #include <algorithm>
-#include <cmath>
-
 #include <autograd/detail/impl.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/ops.hpp>
 #include <autograd/viz/format.hpp>
 #include <autograd/viz/notation.hpp>
+#include <autograd/viz/steps.hpp>
+#include <cmath>
 
 namespace ag::viz {
 namespace {
@@ -115,8 +113,8 @@ std::vector<InputStep> input_steps(const Graph& g, const OpVertex& o, const DotO
   const bool have = rerun(o, incoming, grads, why);
   // For elementwise ops, the local factor is the rule applied to an incoming gradient of 1.
   const OpInfo* info = info_of(o);
-  const bool have_local = have && info && info->elementwise &&
-                          rerun(o, ones_like(incoming), local, why_local);
+  const bool have_local =
+      have && info && info->elementwise && rerun(o, ones_like(incoming), local, why_local);
   const std::vector<std::string> patterns = grad_patterns(o);
   const Fill names = names_of(g, o, d_of(g, o.out), opt.precision);
   std::vector<InputStep> out;
@@ -184,8 +182,8 @@ std::string local_rule(const Graph& g, const OpVertex& o, int precision) {
   std::string rule;
   for (std::size_t i = 0; i < patterns.size() && i < o.in.size(); ++i) {
     if (o.in[i] < 0 || !o.node->needs_grad(i)) continue;  // constants get no gradient
-    rule += (rule.empty() ? "" : "; ") + std::string("d") +
-            diff_symbol(label(g, o.in[i])) + " = " + fill(patterns[i], names);
+    rule += (rule.empty() ? "" : "; ") + std::string("d") + diff_symbol(label(g, o.in[i])) + " = " +
+            fill(patterns[i], names);
   }
   return rule;
 }
@@ -238,7 +236,8 @@ Steps backward_steps(const Graph& g, const DotOptions& opt) {
     s.incoming = op_grad(o);
     s.reached = s.incoming.defined();
     if (s.reached) s.inputs = input_steps(g, o, opt);
-    for (const InputStep& in : s.inputs) contributions[in.tensor].push_back({oi, in.slot, in.value});
+    for (const InputStep& in : s.inputs)
+      contributions[in.tensor].push_back({oi, in.slot, in.value});
     steps.ops.push_back(std::move(s));
   }
   std::vector<bool> seen(g.tensors.size(), false);

@@ -3,11 +3,10 @@
 // show the same numbers.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include <autograd/graph.hpp>
 #include <autograd/viz/collect.hpp>
+#include <string>
+#include <vector>
 
 namespace ag::viz {
 
@@ -48,7 +47,7 @@ struct LeafTotal {
   std::size_t tensor = 0;
   std::vector<PathSum> sum;  // empty when one path
   Tensor total;
-  std::string accumulated;   // set when .grad also holds earlier backward calls
+  std::string accumulated;  // set when .grad also holds earlier backward calls
 };
 
 struct Steps {

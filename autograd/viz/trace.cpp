@@ -1,12 +1,11 @@
 // chain_rule_trace: the steps of viz/steps.cpp as text, one "= ..." line per stage of a number.
 #include <algorithm>
-#include <sstream>
-
-#include <autograd/graph.hpp>
 #include <autograd/detail/impl.hpp>
+#include <autograd/graph.hpp>
 #include <autograd/viz/collect.hpp>
 #include <autograd/viz/format.hpp>
 #include <autograd/viz/steps.hpp>
+#include <sstream>
 
 namespace ag {
 namespace {
@@ -34,8 +33,8 @@ void print_forward(std::ostream& out, const Graph& g, const DotOptions& o) {
   for (std::size_t ti : leaves) {
     const TensorVertex& v = g.tensors[ti];
     out << "  " << v.label << " = " << inline_text(value_of(g, ti), o) << "   ("
-        << (v.kind == Kind::Parameter ? "parameter" : "constant") << ", "
-        << shape_text(v.t.shape()) << " " << dtype_name(v.t.dtype()) << ")\n";
+        << (v.kind == Kind::Parameter ? "parameter" : "constant") << ", " << shape_text(v.t.shape())
+        << " " << dtype_name(v.t.dtype()) << ")\n";
   }
   for (std::size_t oi : g.forward)
     out << "  " << expression_of(g, oi, o.precision) << " = "

@@ -36,7 +36,8 @@ inline std::string run_chromium(const std::string& flags, const std::string& url
 // The page's DOM once its scripts have run, opened at #step=N.
 inline std::string dom_at(const std::string& page, int step) {
   const std::string out = graph_test::scratch_dir() + "/dom_" + std::to_string(step) + ".html";
-  const std::string dom = run_chromium("--dump-dom", "file://" + page + "#step=" + std::to_string(step), out);
+  const std::string dom =
+      run_chromium("--dump-dom", "file://" + page + "#step=" + std::to_string(step), out);
   REQUIRE(dom.find("<html") != std::string::npos);
   return dom;
 }
@@ -61,7 +62,8 @@ inline std::string root_attribute(const std::string& dom, const std::string& nam
 inline std::vector<std::pair<std::string, std::string>> current_nodes(const std::string& dom) {
   std::vector<std::pair<std::string, std::string>> out;
   const std::regex tag("<g[^>]*class=\"node current\"[^>]*>");
-  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), tag); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), tag); it != std::sregex_iterator();
+       ++it) {
     const std::string t = it->str();
     std::smatch name, output;
     std::regex_search(t, name, std::regex("data-name=\"([^\"]*)\""));
@@ -82,7 +84,8 @@ inline std::string text_of_id(const std::string& dom, const std::string& id) {
 inline std::vector<std::string> math_lines(const std::string& html) {
   std::vector<std::string> lines;
   const std::regex line("<div class=\"math[^\"]*\"[^>]*>([^<]*)</div>");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), line); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), line); it != std::sregex_iterator();
+       ++it)
     lines.push_back(graph_test::trim((*it)[1]));
   return lines;
 }
@@ -90,10 +93,12 @@ inline std::vector<std::string> math_lines(const std::string& html) {
 // The step panel's lines for one input tensor: "dL/da = dL/de * b", "= 0.4621 * -3", ...
 // (twice over when the op uses the tensor twice, as e * e does).
 inline std::vector<std::string> panel_lines(const std::string& dom, const std::string& tensor) {
-  const std::regex block("<div class=\"input-step\" data-tensor=\"" + tensor + "\">(.*?)</div></div>");
+  const std::regex block("<div class=\"input-step\" data-tensor=\"" + tensor +
+                         "\">(.*?)</div></div>");
   const std::string numbers = dom.substr(dom.find("id=\"numbers\""));
   std::vector<std::string> lines;
-  for (auto it = std::sregex_iterator(numbers.begin(), numbers.end(), block); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(numbers.begin(), numbers.end(), block);
+       it != std::sregex_iterator(); ++it)
     for (const std::string& l : math_lines((*it)[1].str() + "</div>")) lines.push_back(l);
   return lines;
 }

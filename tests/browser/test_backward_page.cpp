@@ -3,11 +3,10 @@
 // chain_rule_trace prints for it (and the number backward() left in .grad()); no script error,
 // no request to any file or host; the controls work as a teacher uses them. Also writes the
 // screenshots docs/teaching.md shows.
+#include <autograd/autograd.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <map>
-
-#include <autograd/autograd.hpp>
 
 #include "browser.hpp"
 
@@ -46,7 +45,8 @@ std::vector<TraceStep> trace_steps(const std::string& trace, const std::string& 
     if (in_sum) continue;
     if (indent == 2 && text.rfind("d" + root + "/", 0) != 0) {
       steps.push_back({text, {}});
-    } else if (indent == 4 && !steps.empty() && text[0] == 'd' && text.find(" = ") != std::string::npos) {
+    } else if (indent == 4 && !steps.empty() && text[0] == 'd' &&
+               text.find(" = ") != std::string::npos) {
       current_input = text.substr(0, text.find(" = "));
       steps.back().inputs[current_input].push_back(text);
     } else if (text.rfind("= ", 0) == 0 && !steps.empty() && !current_input.empty()) {
@@ -145,12 +145,14 @@ TEST_CASE("backward page of L = (a*b + c) * tanh(d), step by step in chromium", 
   const std::string at4 = check_step(page, 4, "mul#1");
   for (const auto& leaf : {std::make_pair("a", a), std::make_pair("b", b)}) {
     const std::string shown = picture_grad(at4, leaf.first);
-    CHECK(shown == "grad " + page.steps[3].inputs.at(std::string("dL/d") + leaf.first).back().substr(2));
+    CHECK(shown ==
+          "grad " + page.steps[3].inputs.at(std::string("dL/d") + leaf.first).back().substr(2));
     CHECK(value_of(shown) == Approx(leaf.second.grad().item()).epsilon(1e-3));
   }
   // A step past the end shows the last one.
   CHECK(text_of_id(dom_at(page.path, 99), "step-number") == "4");
-  browser_test::screenshot(page.path, 4, std::string(AG_PICTURES_DIR) + "/backward_page_scalar.png");
+  browser_test::screenshot(page.path, 4,
+                           std::string(AG_PICTURES_DIR) + "/backward_page_scalar.png");
 }
 
 namespace {
@@ -218,20 +220,24 @@ TEST_CASE("backward page: the browser test sees script errors and blocked reques
   }
   const Page page = write_page(L, "small");
   const std::string html = graph_test::read_text(page.path);
-  for (const char* fetches : {" src=", "<link", "url(", "@import", "<iframe", "fetch(", "XMLHttpRequest"})
+  for (const char* fetches :
+       {" src=", "<link", "url(", "@import", "<iframe", "fetch(", "XMLHttpRequest"})
     CHECK(html.find(fetches) == std::string::npos);
   const std::string dom = dom_at(page.path, 1);
   CHECK(root_attribute(dom, "data-js-errors") == "0");
   CHECK(root_attribute(dom, "data-blocked-requests") == "0");
 
   const std::size_t body = html.find("<body>") + 6;
-  const std::string fetching = scratch_copy(html, body, "<img src=\"http://127.0.0.1:9/x.png\">", "fetching");
+  const std::string fetching =
+      scratch_copy(html, body, "<img src=\"http://127.0.0.1:9/x.png\">", "fetching");
   CHECK(root_attribute(dom_at(fetching, 1), "data-blocked-requests") != "0");
-  const std::string failing = scratch_copy(html, body, "<script>no_such_function();</script>", "failing");
+  const std::string failing =
+      scratch_copy(html, body, "<script>no_such_function();</script>", "failing");
   CHECK(root_attribute(dom_at(failing, 1), "data-js-errors") == "1");
 }
 
-TEST_CASE("backward page controls: keys, buttons, reload, hover and play in chromium", "[browser]") {
+TEST_CASE("backward page controls: keys, buttons, reload, hover and play in chromium",
+          "[browser]") {
   // drive_page.js talks to chromium over the DevTools protocol (a pipe; node only, no package)
   // and reports what the page showed after each action.
   REQUIRE(std::system("command -v node > /dev/null 2>&1") == 0);  // scripts/setup.sh: nodejs
@@ -252,7 +258,8 @@ TEST_CASE("backward page controls: keys, buttons, reload, hover and play in chro
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::map<std::string, std::string> seen;
   for (const std::string& line : graph_test::lines_of(graph_test::read_text(out)))
-    if (line.find('=') != std::string::npos) seen[line.substr(0, line.find('='))] = line.substr(line.find('=') + 1);
+    if (line.find('=') != std::string::npos)
+      seen[line.substr(0, line.find('='))] = line.substr(line.find('=') + 1);
   INFO(graph_test::read_text(out));
   CHECK(seen.count("error") == 0);
   CHECK(seen["start"] == "2");
@@ -265,9 +272,10 @@ TEST_CASE("backward page controls: keys, buttons, reload, hover and play in chro
   // Hovering a's box shows it in full; its gradient is the trace's (a is used twice: the sum).
   const std::string info = seen["info-a"];
   const std::string da = graph_test::step(page.trace, "dL/da", 2).back();
-  CHECK(info == "name: a  (parameter) | shape: scalar | dtype: float64 | value: 2 | gradient: " + da);
+  CHECK(info ==
+        "name: a  (parameter) | shape: scalar | dtype: float64 | value: 2 | gradient: " + da);
   CHECK(value_of(da) == Approx(a.grad().item()).epsilon(1e-3));
-  CHECK(seen["play-reached-last"] == "true");    // play walks to the end and stops
+  CHECK(seen["play-reached-last"] == "true");  // play walks to the end and stops
   CHECK(seen["play-button-after"].find("play") != std::string::npos);
   // Two loads of the page itself (open, reload) and nothing else; no script error.
   CHECK(seen["requests"] == "2 file://" + page.path + " file://" + page.path);
