@@ -104,6 +104,9 @@ async function scenario(say) {
   say('play-reached-last', await waitForStep(last, 15000));
   await sleep(1500);
   say('play-button-after', await evaluate("document.getElementById('play').textContent"));
+  await load('about:blank');  // a fresh load: a fragment change alone would not reload
+  await load(url + '#step=99');
+  say('past-the-end', await step());
 }
 
 (async () => {
