@@ -5,6 +5,8 @@
 #include <autograd/function.hpp>
 #include <autograd/gradcheck.hpp>
 #include <autograd/graph.hpp>
+#include <autograd/higher_order.hpp>
 #include <autograd/ops.hpp>
 #include <autograd/registry.hpp>
+#include <autograd/simd.hpp>
 #include <autograd/tensor.hpp>

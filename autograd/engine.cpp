@@ -12,7 +12,6 @@
 
 #include <autograd/detail/impl.hpp>
 #include <autograd/engine.hpp>
-#include <autograd/graph.hpp>
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/ops.hpp>
 
@@ -336,10 +335,8 @@ void BackwardPass::run_node(Node& node) {
   if (keep_grads_) node.grad = g.defined() && g.requires_grad() ? g.detach() : g;
   if (!retain_) {
     node.released = true;  // a second backward through the node fails either way
-    if (!keep_grads_) {    // dumps and traces re-run the rule: keep what it reads (indices)
-      node.saved = Tensor();
-      if (node.custom) release_saved(*node.custom);
-    }
+    // Dumps and traces re-run the rule: under the guard keep what a custom backward reads.
+    if (node.custom && !keep_grads_) release_saved(*node.custom);
   }
 }
 

@@ -2,9 +2,11 @@
 // threads.hpp, the thread count).
 #pragma once
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 #include <autograd/threads.hpp>  // set_num_threads, get_num_threads
 
+AG_API_BEGIN
 namespace ag {
 
 // Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into .grad().
@@ -52,3 +54,4 @@ class ScopeGuard {
 };
 
 }  // namespace ag
+AG_API_END

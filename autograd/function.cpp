@@ -278,6 +278,10 @@ void CustomAccess::backward(const Node& node, const Tensor& grad_out, Tensor* gr
   check_grads(c, node, grads, grad_in);
 }
 
+void rethrow_in_forward(const std::string& name, const Error& e) {
+  throw Error("in the forward of custom function '" + name + "': " + e.what());
+}
+
 // One op entry per function name, alive for the program (nodes point at it). Not part of
 // op_registry(): that lists the built-in ops, each of which the tests gradcheck.
 const OpInfo* custom_op(const std::string& name) {

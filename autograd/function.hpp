@@ -40,9 +40,11 @@
 #include <variant>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 // A plain value kept for backward in AutogradContext::saved_data: double, int64, bool, string,
@@ -121,6 +123,7 @@ class AutogradContext {
 
 namespace detail {
 std::string demangle(const char* mangled);
+[[noreturn]] void rethrow_in_forward(const std::string& name, const Error& e);
 std::shared_ptr<AutogradContext> begin_custom(const std::string& name, CustomBackwardFn backward,
                                               std::vector<Tensor>& tensors,
                                               std::vector<bool> is_tensor);
@@ -163,14 +166,16 @@ struct Function {
     std::vector<bool> is_tensor;
     (detail::note_arg(tensors, is_tensor, args), ...);
     std::shared_ptr<AutogradContext> ctx =
-        detail::begin_custom(name(), &call_backward, tensors, std::move(is_tensor));
+        detail::begin_custom(display_name(), &call_backward, tensors, std::move(is_tensor));
     std::vector<Tensor> outputs;
-    {
+    try {
       NoGradGuard no_grad;
       if constexpr (std::is_same_v<Out, Tensor>)
         outputs.push_back(T::forward(ctx.get(), std::forward<Args>(args)...));
       else
         outputs = T::forward(ctx.get(), std::forward<Args>(args)...);
+    } catch (const Error& e) {
+      detail::rethrow_in_forward(display_name(), e);
     }
     outputs = detail::finish_custom(ctx, tensors, std::move(outputs));
     if constexpr (std::is_same_v<Out, Tensor>)
@@ -179,7 +184,8 @@ struct Function {
       return outputs;
   }
 
-  static const std::string& name() {
+  // T::name if T defines it, else T's type name (not called `name`: T may define that).
+  static const std::string& display_name() {
     static const std::string n = detail::function_name<T>();
     return n;
   }
@@ -195,3 +201,4 @@ struct Function {
 };
 
 }  // namespace ag
+AG_API_END

@@ -2,6 +2,7 @@
 // because central differences in float32 carry errors near 1e-3 that hide real bugs.
 // gradcheck compares the full Jacobian (one backward per output element, two forwards per input
 // element); gradgradcheck applies gradcheck to x -> (df/dx)^T v built with create_graph.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <random>
@@ -91,11 +92,28 @@ void consider(GradcheckEntry& e, double analytic, double reference, std::size_t 
     e.index = unravel(in_index, shape);
   }
   e.ok = e.ok && ok;
+  ++e.compared;
+  if (!ok) ++e.mismatched;
+  // The ratio over the values that are clearly nonzero (numeric zeros carry noise near eps^2).
+  if (std::abs(reference) > o.atol) {
+    e.ratio_lo = std::min(e.ratio_lo, analytic / reference);
+    e.ratio_hi = std::max(e.ratio_hi, analytic / reference);
+  } else if (std::abs(analytic) > o.atol) {
+    e.ratio_defined = false;
+  }
 }
+
+struct EnableGrad {  // f needs its graph in every pass (it may call ag::grad itself)
+  bool previous = is_grad_enabled();
+  EnableGrad() { set_grad_enabled(true); }
+  ~EnableGrad() { set_grad_enabled(previous); }
+};
 
 }  // namespace
 
-GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
+GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions o) {
+  EnableGrad enable_grad;
   GradcheckResult result;
   result.what = "gradcheck";
   result.reference_name = "numeric";
@@ -126,8 +144,8 @@ GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, Gr
     }
   }
 
-  // Numeric Jacobian columns: central differences, one input element at a time.
-  NoGradGuard no_grad;
+  // Numeric Jacobian columns: central differences, one input element at a time. Grad mode stays
+  // on: a function that calls ag::grad needs its graph here too (each one is dropped at once).
   for (std::size_t k = 0; k < wrt.size(); ++k) {
     GradcheckEntry e;
     std::size_t i = p.checked[k];
@@ -151,7 +169,9 @@ GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, Gr
   return result;
 }
 
-GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions o) {
+GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                              GradcheckOptions o) {
+  EnableGrad enable_grad;
   Prepared p = prepare(inputs, "gradgradcheck");
   std::vector<std::size_t> checked = p.checked;
   // A fixed random direction v for the output (its own generator: the user's seed stays put).
@@ -165,12 +185,6 @@ GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs
   // g(x) = (df/dx)^T v for every checked input, flattened and joined: its Jacobian is the
   // Hessian-vector structure that create_graph must get right.
   CheckFunction first_order = [f, checked, v](const std::vector<Tensor>& xs) {
-    // Runs inside gradcheck's no-grad numeric pass too: this function needs its graph.
-    struct EnableGrad {
-      bool previous = is_grad_enabled();
-      EnableGrad() { set_grad_enabled(true); }
-      ~EnableGrad() { set_grad_enabled(previous); }
-    } enable_grad;
     std::vector<Tensor> wrt;
     for (std::size_t i : checked) wrt.push_back(xs[i]);
     Tensor out = f(xs);
@@ -199,10 +213,11 @@ GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& in
     fail("compare_gradients: got " + std::to_string(hand_derived.size()) +
          " hand-derived gradients for " + std::to_string(inputs.size()) +
          " inputs (pass an undefined Tensor() for inputs you do not check)");
+  EnableGrad enable_grad;
   GradcheckResult result;
   result.what = "compare_gradients";
   result.reference_name = "hand-derived";
-  Prepared p = prepare(inputs, "compare_gradients");
+  Prepared p = prepare(inputs, "compare_gradients");  // gradcheck's rule: which inputs count
   result.warnings = p.warnings;
   std::vector<Tensor> wrt;
   std::vector<std::size_t> idx;
@@ -215,7 +230,12 @@ GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& in
       fail("compare_gradients: the hand-derived gradient for " + input_label(inputs[i], i) +
            " has shape " + shape_str(hand_derived[i].shape()) + ", the input " +
            shape_str(inputs[i].shape()));
-    if (!p.inputs[i].requires_grad()) p.inputs[i].requires_grad_();
+    if (!p.inputs[i].requires_grad()) {
+      result.warnings.push_back(input_label(inputs[i], i) + " does not require grad while other "
+                                "inputs do: its hand-derived gradient was not compared (the rule "
+                                "of gradcheck; call requires_grad_() on it to check it)");
+      continue;
+    }
     wrt.push_back(p.inputs[i]);
     idx.push_back(i);
   }
@@ -237,6 +257,11 @@ GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& in
     result.entries.push_back(e);
   }
   return result;
+}
+
+bool GradcheckEntry::constant_ratio() const {
+  if (!ratio_defined || !(ratio_lo <= ratio_hi)) return false;
+  return ratio_hi - ratio_lo <= 1e-6 * std::max(std::abs(ratio_lo), std::abs(ratio_hi));
 }
 
 std::string GradcheckResult::report() const {
@@ -262,6 +287,15 @@ std::string GradcheckResult::report() const {
        << std::setw(12) << idx(e.index) << std::setw(9) << e.output_index << std::setw(17)
        << a.str() << std::setw(17) << r.str() << std::setw(11) << ae.str() << std::setw(11)
        << re.str() << (e.ok ? "ok" : "MISMATCH") << "\n";
+  }
+  const char* unit = what == "compare_gradients" ? "elements" : "Jacobian entries";
+  for (const GradcheckEntry& e : entries) {
+    if (e.ok) continue;
+    os << "  " << e.input << ": " << e.mismatched << " of " << e.compared << " " << unit << " off";
+    if (e.constant_ratio())
+      os << "; autograd/" << reference_name << " ratio " << std::fixed << std::setprecision(2)
+         << e.ratio_lo << std::defaultfloat << " everywhere";
+    os << "\n";
   }
   for (const std::string& w : warnings) os << "warning: " << w << "\n";
   return os.str();

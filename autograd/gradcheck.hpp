@@ -3,11 +3,14 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 struct GradcheckOptions {
@@ -22,6 +25,14 @@ struct GradcheckEntry {
   std::size_t output_index = 0;    // and the (flat) output element whose derivative it is
   double analytic = 0, reference = 0, abs_error = 0, rel_error = 0;
   bool ok = true;
+  // How many compared values (Jacobian entries for gradcheck, elements for compare_gradients)
+  // are off, and autograd/reference over all of them: a constant ratio (3.00 everywhere) points
+  // at a missing factor such as 1/N.
+  std::size_t compared = 0, mismatched = 0;
+  double ratio_lo = std::numeric_limits<double>::infinity();
+  double ratio_hi = -std::numeric_limits<double>::infinity();
+  bool ratio_defined = true;  // false once a reference is 0 where autograd is not
+  bool constant_ratio() const;
 };
 
 struct GradcheckResult {
@@ -38,10 +49,17 @@ struct GradcheckResult {
 // base of autograd/function.hpp).
 using CheckFunction = std::function<Tensor(const std::vector<Tensor>&)>;
 
-GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
-GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs, GradcheckOptions = {});
+// gradcheck checks the inputs that require grad, or every float input when none does; f runs
+// with grad mode on for the numeric differences too, so f may itself call ag::grad (a gradient
+// penalty) or ag::Function. compare_gradients follows the same rule: a hand-derived gradient
+// given for an input that is not checked is reported as a warning, not compared.
+GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions = {});
+GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
+                              GradcheckOptions = {});
 // Autograd's gradient of f (summed over its outputs) against gradients derived by hand.
 GradcheckResult compare_gradients(CheckFunction f, const std::vector<Tensor>& inputs,
                                   const std::vector<Tensor>& hand_derived, GradcheckOptions = {});
 
 }  // namespace ag
+AG_API_END

@@ -4,8 +4,10 @@
 
 #include <string>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 struct DotOptions {
@@ -59,3 +61,4 @@ std::string chain_rule_trace(const Tensor& root, DotOptions = {});
 void save_backward_html(const Tensor& root, const std::string& path, DotOptions = {});
 
 }  // namespace ag
+AG_API_END

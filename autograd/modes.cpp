@@ -20,7 +20,6 @@ NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
 AnomalyModeGuard::AnomalyModeGuard(bool on) : previous_(t_anomaly) { t_anomaly = on; }
 AnomalyModeGuard::~AnomalyModeGuard() { t_anomaly = previous_; }
 bool is_anomaly_enabled() { return t_anomaly; }
-
 KeepGradsForDumpsGuard::KeepGradsForDumpsGuard(bool on) : previous_(t_keep_grads) {
   t_keep_grads = on;
 }

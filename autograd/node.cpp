@@ -3,6 +3,7 @@
 #include <autograd/detail/node.hpp>
 
 namespace ag {
+
 bool Node::needs_grad(std::size_t i) const {
   return i < inputs.size() && inputs[i].defined() && inputs[i].requires_grad();
 }
@@ -30,7 +31,25 @@ bool Node::input_gone(std::size_t i) const {
   return i < weak_leaves.size() && weak_leaves[i].held && weak_leaves[i].ref.expired();
 }
 
+static void check_index(const Node& n, std::size_t i) {
+  if (i >= n.inputs.size() || !n.inputs[i].defined())
+    fail("internal: backward of '" + std::string(n.op->name) + "' asked for input " +
+         std::to_string(i) + " of " + std::to_string(n.inputs.size()) +
+         (i < n.inputs.size() ? ", which is undefined" : ""));
+}
+
+const Shape& Node::input_shape(std::size_t i) const {
+  check_index(*this, i);
+  return inputs[i].shape();
+}
+
+Dtype Node::input_dtype(std::size_t i) const {
+  check_index(*this, i);
+  return inputs[i].dtype();
+}
+
 Tensor Node::input(std::size_t i) const {
+  if (i >= inputs.size()) check_index(*this, i);
   Tensor t = input_tensor(i);
   if (op->saves_inputs && t.defined() && t.version() != input_versions[i])
     fail(modified_message(*this, "input " + std::to_string(i), t, input_versions[i], t.version()));

@@ -2,8 +2,10 @@
 // gradient back down to its input's shape. Derivatives live next to each forward in ops/*.cpp.
 #pragma once
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 // elementwise
@@ -73,9 +75,20 @@ Tensor squeeze(const Tensor& x, std::ptrdiff_t axis);
 Tensor unsqueeze(const Tensor& x, std::ptrdiff_t axis);
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
 Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_t stop);
+// Element `index` along `axis` (negative from the end), that axis removed; differentiable.
+Tensor select(const Tensor& x, std::ptrdiff_t axis, std::int64_t index);
 Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const std::vector<std::size_t>& index);
 Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis);
 Tensor stack(const std::vector<Tensor>& xs, std::ptrdiff_t axis);
+
+// norms and selection
+// The vector p-norm (p = 1, 2 or inf) over `axes` (all when empty), PyTorch's torch.norm; its
+// gradient is 0 at 0 for p = 2. norm(x) is the 2-norm of all elements, a 0-d tensor.
+Tensor norm(const Tensor& x, double p = 2);
+Tensor norm(const Tensor& x, double p, const Axes& axes, bool keepdim = false);
+// a where cond is nonzero (NaN counts), else b; cond has any dtype; all three broadcast.
+// Differentiable in a and b, which share one dtype.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
 // normalised
 Tensor softmax(const Tensor& x, std::ptrdiff_t axis);
@@ -111,3 +124,4 @@ Tensor matmul_flags(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 
 }  // namespace ag
+AG_API_END

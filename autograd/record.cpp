@@ -41,7 +41,6 @@ Node* record_with(const OpInfo& op, Tensor& out, const Tensor* const* in, std::s
   }
   node->output_ref = out.impl_ptr();
   node->result_version = out.version();
-  node->out_dtype = out.dtype();
   node->scope = current_scope();
   node->seq = ++g_seq;
   Node* raw = node.get();

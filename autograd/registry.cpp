@@ -2,6 +2,8 @@
 // autograd/ops/*.cpp); this file only keeps them, in registration order.
 #include <autograd/registry.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -43,5 +45,20 @@ const OpInfo& register_custom_op(OpDef def) {
 }
 
 const std::vector<const OpInfo*>& op_registry() { return table(); }
+
+std::string attr_text(double v) {
+  char buf[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+std::string attr_text(const std::vector<std::size_t>& v) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "}";
+}
 
 }  // namespace ag

@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include <autograd/export.hpp>
+
+AG_API_BEGIN
 namespace ag {
 
 struct Node;
@@ -22,7 +25,8 @@ using Shape = std::vector<std::size_t>;
 using BackwardFn = void (*)(const Node& node, const Tensor& grad_out, Tensor* grad_in);
 
 // A gradcheck case, stored with the op it checks: input shapes with the domain their random
-// values are drawn from, and the function of those inputs to check.
+// values are drawn from, and the function of those inputs to check. Shorthands for writing them
+// (A, P, U, binary_cases, unary_cases) are in autograd/ops/cases.hpp.
 enum class Domain { Any, Positive, Unit };  // normal; in [0.5, 1.5); in (0.05, 0.95)
 struct CaseInput {
   Shape shape;
@@ -39,6 +43,8 @@ using CasesFn = std::vector<OpCase> (*)();
 // A node's attributes as text, for graph dumps and traces: {{"p", "3"}, {"axis", "1"}}.
 using AttrList = std::vector<std::pair<std::string, std::string>>;
 using AttrsFn = AttrList (*)(const Node& node);
+// The int64 tensor an op reads besides its inputs (gather's indices), for dumps to draw it.
+using IndexFn = Tensor (*)(const Node& node);
 
 class OpInfo {
  public:
@@ -46,7 +52,8 @@ class OpInfo {
   BackwardFn backward = nullptr;
   // The local derivative, one formula per input, in placeholders the teaching tools fill with
   // the tensors' own names: {0}, {1}, ... the inputs; {y} the output; dy the incoming gradient;
-  // {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}.
+  // {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}. An op taking any
+  // number of inputs (concat) gives one formula for all of them, with {i} for the input.
   std::vector<std::string> grads;
   const char* rule = "";        // the same rule in words, for tooltips and the trace's headline
   bool saves_inputs = false;    // backward reads the inputs' values (guarded by version counters)
@@ -54,6 +61,7 @@ class OpInfo {
   bool elementwise = false;     // dx = dy * f'(...) element by element: traces multiply it out
   CasesFn cases = nullptr;      // gradcheck cases (tests/autograd/test_registry.cpp runs them)
   AttrsFn attributes = nullptr; // named attributes for dumps; nullptr: none
+  IndexFn index = nullptr;      // an int64 tensor the op reads, drawn as a constant; or none
   const void* attrs_tag = nullptr;  // the attribute struct's type (Node::attrs checks it)
 
  private:
@@ -75,6 +83,7 @@ class OpDef {
   OpDef& elementwise() { info_.elementwise = true; return *this; }
   OpDef& cases(CasesFn f) { info_.cases = f; return *this; }
   OpDef& attributes(AttrsFn f) { info_.attributes = f; return *this; }
+  OpDef& index(IndexFn f) { info_.index = f; return *this; }
   template <class Attrs> OpDef& attrs();  // declares the attribute struct (detail/impl.hpp)
   const OpInfo& info() const { return info_; }
   OpInfo& info() { return info_; }
@@ -92,7 +101,9 @@ const OpInfo& register_op(OpDef def);
 // Registering a name again returns the existing entry.
 const OpInfo& register_custom_op(OpDef def);
 
-// Every registered op, in registration order.
+// Every registered op, in registration order. A program linked against the static library holds
+// the entries of the op files it links (the tests link all of them: WHOLE_ARCHIVE).
 const std::vector<const OpInfo*>& op_registry();
 
 }  // namespace ag
+AG_API_END

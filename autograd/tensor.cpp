@@ -212,42 +212,75 @@ std::vector<double> Tensor::to_vector() const {
   return v;
 }
 
-std::string Tensor::str() const {
-  if (!defined()) return "tensor(undefined)";
-  std::ostringstream os;
-  os << std::setprecision(dtype() == float32 ? 6 : 10);
-  const Shape& s = shape();
-  std::vector<double> v = to_vector();
-  // Nested brackets, one level per dimension; long rows are cut in the middle.
-  std::vector<std::size_t> stride(s.size(), 1);
-  for (std::size_t k = s.size(); k-- > 1;) stride[k - 1] = stride[k] * s[k];
+template <class T> T Tensor::item() const { return static_cast<T>(item()); }
+template <class T> std::vector<T> Tensor::to_vector() const {
+  checked(*this, "to_vector");
+  std::vector<T> v(numel());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<T>(element(*this, i));
+  return v;
+}
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template std::int64_t Tensor::item<std::int64_t>() const;
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
+
+namespace {
+// Nested brackets, one level per dimension, continuation rows aligned under the first one (as
+// PyTorch prints them: one newline between rows, two between matrices). More than 8 entries
+// along an axis show the first and last 3: "..." inline within a row, on its own line between
+// rows.
+struct Printer {
+  const std::vector<double>& v;
+  const Shape& s;
+  int precision;
+  std::size_t indent;  // the width of "tensor("
+  std::vector<std::size_t> stride = std::vector<std::size_t>(s.size(), 1);
   std::string out;
-  std::function<void(std::size_t, std::size_t)> rec = [&](std::size_t d, std::size_t off) {
+
+  void rec(std::size_t d, std::size_t off) {
     if (d == s.size()) {
       std::ostringstream e;
-      e << std::setprecision(dtype() == float32 ? 6 : 10) << v[off];
+      e << std::setprecision(precision) << v[off];
       out += e.str();
       return;
     }
+    bool innermost = d + 1 == s.size();
+    std::string sep = innermost ? ", "
+                                : "," + std::string(s.size() - d - 1, '\n') +
+                                      std::string(indent + d + 1, ' ');
     out += "[";
     std::size_t n = s[d];
     for (std::size_t i = 0; i < n; ++i) {
       if (n > 8 && i == 3) {
-        out += "..., ";
+        out += "..." + sep;
         i = n - 3;
       }
       rec(d + 1, off + i * stride[d]);
-      if (i + 1 < n) out += d + 1 == s.size() ? ", " : ",\n ";
+      if (i + 1 < n) out += sep;
     }
     out += "]";
-  };
-  rec(0, 0);
-  os << "tensor(" << out << ", shape=" << shape_str(s) << ", dtype=" << dtype_name(dtype());
+  }
+};
+}  // namespace
+
+std::string Tensor::str() const {
+  if (!defined()) return "tensor(undefined)";
+  const Shape& s = shape();
+  std::vector<double> v = to_vector();
+  Printer p{v, s, dtype() == float32 ? 6 : 10, std::string("tensor(").size()};
+  for (std::size_t k = s.size(); k-- > 1;) p.stride[k - 1] = p.stride[k] * s[k];
+  p.rec(0, 0);
+  std::ostringstream os;
+  os << "tensor(" << p.out << ", shape=" << shape_str(s) << ", dtype=" << dtype_name(dtype());
   if (requires_grad()) os << ", requires_grad";
   if (!name().empty()) os << ", name='" << name() << "'";
   os << ")";
   return os.str();
 }
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
 
 // ---- in-place updates ----------------------------------------------------------------------
 std::uint64_t Tensor::version() const { return checked(*this, "version").storage->version; }
@@ -352,6 +385,21 @@ Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype) {
   for (std::size_t i = 0; i < values.size(); ++i) store(t, i, values[i]);
   return t;
 }
+template <class T, std::enable_if_t<std::is_same_v<T, float> || std::is_same_v<T, std::int64_t>,
+                                    int>>
+Tensor tensor(const std::vector<T>& values, Shape shape) {
+  Dtype dtype = std::is_same_v<T, float> ? float32 : int64;
+  const std::size_t n = checked_numel("tensor", shape);
+  if (n != values.size())
+    fail("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
+         shape_str(shape) + " (" + std::to_string(n) + " elements)");
+  Tensor t = make_tensor(std::move(shape), dtype, "tensor");
+  if (!values.empty()) std::memcpy(t.impl()->data(), values.data(), values.size() * sizeof(T));
+  return t;
+}
+template Tensor tensor<float>(const std::vector<float>&, Shape);
+template Tensor tensor<std::int64_t>(const std::vector<std::int64_t>&, Shape);
+
 Tensor tensor(std::initializer_list<double> values) {
   return tensor(std::vector<double>(values), Shape{values.size()});
 }
@@ -476,6 +524,13 @@ Tensor Tensor::sum(const Axes& axes, bool keepdim) const { return ag::sum(*this,
 Tensor Tensor::mean() const { return ag::mean(*this); }
 Tensor Tensor::mean(const Axes& axes, bool keepdim) const { return ag::mean(*this, axes, keepdim); }
 Tensor Tensor::max(std::ptrdiff_t axis, bool keepdim) const { return ag::max(*this, axis, keepdim); }
+Tensor Tensor::norm(double p) const { return ag::norm(*this, p); }
+Tensor Tensor::norm(double p, const Axes& axes, bool keepdim) const {
+  return ag::norm(*this, p, axes, keepdim);
+}
+Tensor Tensor::where(const Tensor& cond, const Tensor& other) const {
+  return ag::where(cond, *this, other);
+}
 Tensor Tensor::min(std::ptrdiff_t axis, bool keepdim) const { return ag::min(*this, axis, keepdim); }
 Tensor Tensor::logsumexp(std::ptrdiff_t axis, bool keepdim) const {
   return ag::logsumexp(*this, axis, keepdim);
@@ -493,6 +548,9 @@ Tensor Tensor::unsqueeze(std::ptrdiff_t axis) const { return ag::unsqueeze(*this
 Tensor Tensor::broadcast_to(const Shape& s) const { return ag::broadcast_to(*this, s); }
 Tensor Tensor::slice(std::ptrdiff_t axis, std::size_t start, std::size_t stop) const {
   return ag::slice(*this, axis, start, stop);
+}
+Tensor Tensor::select(std::ptrdiff_t axis, std::int64_t index) const {
+  return ag::select(*this, axis, index);
 }
 Tensor Tensor::index_select(std::ptrdiff_t axis, const std::vector<std::size_t>& index) const {
   return ag::index_select(*this, axis, index);

@@ -6,12 +6,16 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include <autograd/export.hpp>
+
+AG_API_BEGIN
 namespace ag {
 
 enum class Dtype : std::uint8_t { Float32, Float64, Int64 };
@@ -21,6 +25,11 @@ inline constexpr Dtype int64 = Dtype::Int64;
 
 using Shape = std::vector<std::size_t>;
 using Axes = std::vector<std::ptrdiff_t>;  // negative axes count from the end
+
+// reshape(x, {ag::infer, 2}): the one dimension given as infer is computed from the others. (A
+// reshape overload taking int64 -1 would make every braced call such as reshape(x, {n, 1})
+// ambiguous.)
+inline constexpr std::size_t infer = std::size_t(-1);
 
 // Every bad input ends here: the message names the op, the shapes, dtypes and tensor names.
 class Error : public std::runtime_error {
@@ -33,7 +42,7 @@ std::size_t dtype_size(Dtype);
 bool is_floating(Dtype);
 std::string shape_str(const Shape&);  // "{3, 4}"
 
-struct TensorImpl;  // autograd/detail/impl.hpp
+struct TensorImpl;  // internal to the library (autograd/detail/impl.hpp is not installed)
 class Tensor;
 
 // A gradient hook: sees the gradient flowing into a tensor during backward; a defined result
@@ -86,6 +95,8 @@ class Tensor {
   Tensor& set_name(std::string);
   double item() const;
   std::vector<double> to_vector() const;
+  template <class T> T item() const;                // T: float, double or std::int64_t
+  template <class T> std::vector<T> to_vector() const;  // converted from the dtype
   std::string str() const;  // values, shape and dtype, for printing
 
   // Raw, contiguous row-major data. T must match dtype(): float, double or int64_t.
@@ -136,6 +147,9 @@ class Tensor {
   Tensor min(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor logsumexp(std::ptrdiff_t axis, bool keepdim = false) const;
   Tensor argmax(std::ptrdiff_t axis) const;
+  Tensor norm(double p = 2) const;
+  Tensor norm(double p, const Axes& axes, bool keepdim = false) const;
+  Tensor where(const Tensor& cond, const Tensor& other) const;  // *this where cond, else other
   Tensor matmul(const Tensor& o) const;
   Tensor t() const;
   Tensor transpose(std::ptrdiff_t a0, std::ptrdiff_t a1) const;
@@ -145,6 +159,8 @@ class Tensor {
   Tensor unsqueeze(std::ptrdiff_t axis) const;
   Tensor broadcast_to(const Shape& s) const;
   Tensor slice(std::ptrdiff_t axis, std::size_t start, std::size_t stop) const;
+  Tensor select(std::ptrdiff_t axis, std::int64_t index) const;
+  Tensor operator[](std::int64_t index) const { return select(0, index); }  // differentiable
   Tensor index_select(std::ptrdiff_t axis, const std::vector<std::size_t>& index) const;
   Tensor softmax(std::ptrdiff_t axis) const;
   Tensor log_softmax(std::ptrdiff_t axis) const;
@@ -168,8 +184,15 @@ std::size_t Tensor::register_hook(F&& hook) {
     return add_hook(TensorHook(std::forward<F>(hook)));
 }
 
+std::ostream& operator<<(std::ostream& os, const Tensor& t);  // the text of str()
+
 // Creation. Floating values are rounded to the dtype; int64 truncates toward zero.
 Tensor tensor(std::vector<double> values, Shape shape, Dtype dtype = float32);
+// A std::vector<float> gives float32, a std::vector<std::int64_t> int64. Templates, so that a
+// braced list such as tensor({1, 2}, {2}) still means the std::vector<double> overload.
+template <class T, std::enable_if_t<std::is_same_v<T, float> || std::is_same_v<T, std::int64_t>,
+                                    int> = 0>
+Tensor tensor(const std::vector<T>& values, Shape shape);
 Tensor tensor(std::initializer_list<double> values);                              // 1-D
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows);         // 2-D
 Tensor scalar(double value, Dtype dtype = float32);
@@ -191,3 +214,4 @@ double random_uniform();  // [0, 1)
 double random_normal();
 
 }  // namespace ag
+AG_API_END

@@ -2,6 +2,9 @@
 // (which implement it) depend on nothing above them; engine.hpp includes it.
 #pragma once
 
+#include <autograd/export.hpp>
+
+AG_API_BEGIN
 namespace ag {
 
 // The threads of every kernel: TBB's, which also run large matrix products as parallel blocks
@@ -11,3 +14,4 @@ void set_num_threads(int n);
 int get_num_threads();
 
 }  // namespace ag
+AG_API_END

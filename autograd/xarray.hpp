@@ -8,8 +8,10 @@
 
 #include <xtensor/xarray.hpp>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag {
 
 template <class T>
@@ -30,3 +32,4 @@ Tensor from_xarray(const xt::xarray<T>& a) {
 }
 
 }  // namespace ag
+AG_API_END

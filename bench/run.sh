@@ -6,6 +6,7 @@
 #   bench/run.sh                      # 5 rounds at 1 and 2 threads, every group
 #   bench/run.sh --rounds 7 --only mlp,ops
 #   bench/run.sh --scaling            # group 'par' at 1, 2, 4, ... nproc threads, ag only
+#   bench/run.sh --distributed        # data-parallel (ag::dist): bench/dist.sh, same options
 #
 # Options: --rounds N (default 5), --threads "1 2", --reps R, --min-time S and --clock wall|cpu
 # (passed to the programs; cpu time is meant for one thread on a loaded machine), --only g1,g2
@@ -26,6 +27,9 @@ scaling=0
 do_build=1
 
 die() { echo "run.sh: $*" >&2; exit 2; }
+for arg in "$@"; do
+  [ "$arg" = --distributed ] && exec "$root/bench/dist.sh" "$@"
+done
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=${2:?}; shift 2 ;;

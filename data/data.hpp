@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag::data {
 
 // Row i of inputs goes with row i of targets (the first axis indexes samples).
@@ -103,3 +105,4 @@ TensorDataset load_idx(const std::string& images_path, const std::string& labels
 TensorDataset load_csv(const std::string& path, std::vector<std::size_t> target_columns);
 
 }  // namespace ag::data
+AG_API_END

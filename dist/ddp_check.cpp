@@ -13,14 +13,18 @@
 namespace ag::dist::detail {
 namespace {
 
-// One line per parameter, "'0.weight' {100, 784} float32", after one line of options.
-std::vector<std::string> describe_all(const NamedTensors& params, const DDPOptions& options) {
+// One line per parameter and buffer, "parameter '0.weight' {100, 784} float32", after one line
+// of options.
+std::vector<std::string> describe_all(const NamedTensors& params, const NamedTensors& buffers,
+                                      const DDPOptions& options) {
   std::vector<std::string> lines;
-  lines.push_back("bucket_bytes " + std::to_string(options.bucket_bytes) + ", find_unused_parameters " +
-                  (options.find_unused_parameters ? "true" : "false"));
+  lines.push_back("options: bucket_bytes " + std::to_string(options.bucket_bytes) +
+                  ", find_unused_parameters " + (options.find_unused_parameters ? "true" : "false"));
   for (const auto& [name, t] : params)
-    lines.push_back("'" + name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) +
+    lines.push_back("parameter '" + name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) +
                     (t.requires_grad() ? "" : " (requires_grad false)"));
+  for (const auto& [name, t] : buffers)
+    lines.push_back("buffer '" + name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()));
   return lines;
 }
 
@@ -58,19 +62,18 @@ std::vector<std::string> gather_texts(const std::string& mine) {
 std::string mismatch(std::size_t line, const std::vector<std::string>& a, int rank_b,
                      const std::vector<std::string>& b) {
   auto at = [&](const std::vector<std::string>& v) {
-    return line < v.size() ? v[line] : std::string("nothing (") + std::to_string(v.size() - 1) +
-                                           " parameters)";
+    return line < v.size() ? v[line] : std::string("nothing more");
   };
-  std::string what = line == 0 ? "the options" : "parameter " + std::to_string(line - 1);
-  return "DistributedDataParallel: the ranks do not hold the same model: " + what + " is " + at(a) +
-         " on rank 0 but " + at(b) + " on rank " + std::to_string(rank_b);
+  return "DistributedDataParallel: the ranks do not hold the same model: rank 0 has " + at(a) +
+         " where rank " + std::to_string(rank_b) + " has " + at(b);
 }
 
 }  // namespace
 
-void check_same_parameters(const NamedTensors& params, const DDPOptions& options) {
+void check_same_model(const NamedTensors& params, const NamedTensors& buffers,
+                      const DDPOptions& options) {
   if (!active()) return;
-  std::vector<std::string> texts = gather_texts(join(describe_all(params, options)));
+  std::vector<std::string> texts = gather_texts(join(describe_all(params, buffers, options)));
   const std::vector<std::string> first = split(texts[0]);
   for (std::size_t r = 1; r < texts.size(); ++r) {
     const std::vector<std::string> other = split(texts[r]);
@@ -80,12 +83,12 @@ void check_same_parameters(const NamedTensors& params, const DDPOptions& options
   }
 }
 
-void broadcast_parameters(const NamedTensors& params) {
+void broadcast_from_rank0(const NamedTensors& tensors) {
   if (!active()) return;
-  for (const auto& [name, t] : params) {
+  for (const auto& [name, t] : tensors) {
     check(MPI_Bcast(t.impl()->data(), count(t, "DistributedDataParallel"), mpi_type(t.dtype()), 0,
                     MPI_COMM_WORLD),
-          "DistributedDataParallel: MPI_Bcast of the parameters");
+          "DistributedDataParallel: MPI_Bcast of the parameters and buffers");
     t.impl()->storage->version++;  // as bump_version(): the values changed under any saved graph
   }
 }

@@ -28,9 +28,11 @@
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 #include <nn/module.hpp>
 
+AG_API_BEGIN
 namespace ag::dist {
 
 enum class ReduceOp { Sum, Mean, Max };
@@ -84,8 +86,10 @@ struct DDPOptions {
 };
 
 // Wraps a module for data-parallel training. Construction is collective: it checks that every
-// rank has the same parameter names, shapes and dtypes (otherwise ag::Error on every rank naming
-// the first parameter that differs) and copies rank 0's parameters to every rank.
+// rank has the same parameter and buffer names, shapes and dtypes (otherwise ag::Error on every
+// rank naming the first one that differs) and copies rank 0's parameters and buffers to every
+// rank. Buffers are not synchronised after that: BatchNorm's running statistics follow each
+// rank's own batches (rank 0's are the ones a rank-0 checkpoint saves).
 //
 // A backward pass from the output of operator() averages the gradients over the ranks: when the
 // backward is done, every parameter's .grad holds the mean over the ranks of the local .grad, so
@@ -148,3 +152,4 @@ class DistributedSampler {
 };
 
 }  // namespace ag::dist
+AG_API_END

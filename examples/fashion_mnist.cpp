@@ -6,6 +6,11 @@
 // --data takes any directory of IDX files named like MNIST's (train-images-idx3-ubyte[.gz], ...),
 // so real MNIST works too. Writes fashion_mnist_loss.png and the weights, fashion_mnist.npz, to
 // --out. The last line printed is "test accuracy: 0.XXXX".
+//
+// Data-parallel, unchanged: mpirun -np 2 fashion_mnist --epochs 5 --batch 32 (when ag::dist was
+// built). --batch is then the global batch, split evenly over the ranks (16 each here), so the
+// training follows the single-process one and reaches the same accuracy; each rank gets its
+// cores' share of threads. Only rank 0 prints, evaluates and writes files; the others wait.
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +23,7 @@
 #include <optim/optim.hpp>
 
 #include "common.hpp"
+#include "parallel.hpp"
 
 using ag::Tensor;
 namespace F = ag::nn::functional;
@@ -57,12 +63,17 @@ Score evaluate(ag::nn::Module& model, const ag::data::TensorDataset& set) {
 class Progress {
  public:
   Progress(int epoch, int epochs, std::size_t batches)
-      : epoch_(epoch), epochs_(epochs), batches_(batches), tty_(isatty(fileno(stdout)) != 0) {}
+      : epoch_(epoch), epochs_(epochs), batches_(batches),
+        // mpirun hands rank 0 a terminal that the job's log may not be: quarters there
+        tty_(isatty(fileno(stdout)) != 0 && ex::par::world() == 1) {}
+
+  // Whether update() may print after this batch in either mode: the same answer on every rank,
+  // so that all of them join the reduction of the figures at the same batches.
+  bool due(std::size_t batch) const { return batch % 50 == 0 || batch == batches_ || quarter(batch); }
 
   void update(std::size_t batch, double loss, double accuracy, double samples_per_s) {
     bool last = batch == batches_;  // the epoch's summary line follows it
-    bool quarter = batch * 4 / batches_ != (batch - 1) * 4 / batches_;
-    if (tty_ ? (batch % 50 != 0 && !last) : (last || !quarter)) return;
+    if (tty_ ? (batch % 50 != 0 && !last) : (last || !quarter(batch))) return;
     std::printf("%sepoch %d/%d %5.1f%%  loss %.4f  accuracy %.4f  %.0f samples/s%s", tty_ ? "\r" : "",
                 epoch_, epochs_, 100.0 * batch / batches_, loss, accuracy, samples_per_s,
                 tty_ && !last ? "" : "\n");
@@ -70,6 +81,7 @@ class Progress {
   }
 
  private:
+  bool quarter(std::size_t batch) const { return batch * 4 / batches_ != (batch - 1) * 4 / batches_; }
   int epoch_, epochs_;
   std::size_t batches_;
   bool tty_;
@@ -78,6 +90,9 @@ class Progress {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ex::par::init(&argc, &argv);
+  const bool lead = ex::par::rank() == 0;  // rank 0 prints and writes
+  const int ranks = ex::par::world();
   ex::Args args;
   args.epochs = 5;
   args.batch = 32;
@@ -100,7 +115,8 @@ int main(int argc, char** argv) {
   };
   ag::data::TensorDataset train = load("train-images-idx3-ubyte", "train-labels-idx1-ubyte");
   ag::data::TensorDataset test = load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
-  std::printf("data: %zu training and %zu test images of %zu pixels from %s (%.1f s)\n", train.size(),
+  if (lead)
+    std::printf("data: %zu training and %zu test images of %zu pixels from %s (%.1f s)\n", train.size(),
               test.size(), train.inputs().size(1), args.data.c_str(), load_time.seconds());
 
   std::vector<std::size_t> sizes = {train.inputs().size(1)};
@@ -108,16 +124,24 @@ int main(int argc, char** argv) {
   sizes.push_back(10);
   auto model = ag::nn::mlp(sizes, args.activation);
   ag::optim::SGD sgd(model->parameters(), {args.lr});
-  ag::data::DataLoader loader(train, args.batch);  // reshuffled every epoch
-  std::printf("model: %s, %s, %zu parameters; SGD lr %g, batch %zu; threads: %d\n",
-              args.hidden.c_str(), args.activation.c_str(), model->num_parameters(), args.lr,
-              args.batch, ag::get_num_threads());
+  if (args.batch % static_cast<std::size_t>(ranks) != 0) {
+    if (lead) std::cerr << "--batch " << args.batch << " must split evenly over " << ranks << " ranks\n";
+    ex::par::finalize();
+    return 2;
+  }
+  const std::size_t rank_batch = args.batch / static_cast<std::size_t>(ranks);
+  ex::par::Trainer trainer(model, train, rank_batch, args.seed);  // reshuffled every epoch
+  if (lead)
+    std::printf("model: %s, %s, %zu parameters; SGD lr %g, batch %zu (%d rank%s x %zu); threads "
+                "per rank: %d\n",
+                args.hidden.c_str(), args.activation.c_str(), model->num_parameters(), args.lr,
+                args.batch, ranks, ranks > 1 ? "s" : "", rank_batch, ag::get_num_threads());
 
   // Loss curves: the training loss averaged over each tenth of an epoch, and the test loss
   // after each epoch; x counts epochs.
   ex::Series train_curve{"training loss (per tenth of an epoch)", {}, {}, ex::colors::blue};
   ex::Series test_curve{"test loss (end of each epoch)", {}, {}, ex::colors::orange};
-  const std::size_t batches = loader.num_batches();
+  const std::size_t batches = trainer.epoch(1).num_batches();
 
   ex::Timer total_time;
   for (int epoch = 1; epoch <= args.epochs; ++epoch) {
@@ -125,8 +149,8 @@ int main(int argc, char** argv) {
     Progress progress(epoch, args.epochs, batches);
     double loss_sum = 0, right = 0, chunk_loss = 0;
     std::size_t seen = 0, b = 0, chunk_batches = 0;
-    for (const ag::data::Batch& batch : loader) {
-      Tensor logits = (*model)(batch.inputs);
+    for (const ag::data::Batch& batch : trainer.epoch(epoch)) {
+      Tensor logits = trainer(batch.inputs);
       Tensor loss = F::cross_entropy(logits, batch.targets);
       sgd.zero_grad();
       loss.backward();
@@ -140,20 +164,34 @@ int main(int argc, char** argv) {
       ++chunk_batches;
       if ((b + 1) * 10 / batches != b * 10 / batches) {  // crossed a tenth of the epoch
         train_curve.x.push_back(epoch - 1 + static_cast<double>(b + 1) / batches);
-        train_curve.y.push_back(chunk_loss / chunk_batches);
+        train_curve.y.push_back(ex::par::sum(chunk_loss) / (chunk_batches * ranks));
         chunk_loss = 0;
         chunk_batches = 0;
       }
       ++b;
-      progress.update(b, loss_sum / seen, right / seen, seen / epoch_time.seconds());
+      if (progress.due(b)) {  // figures over all ranks
+        double all_seen = ex::par::sum(static_cast<double>(seen));
+        double all_loss = ex::par::sum(loss_sum), all_right = ex::par::sum(right);
+        if (lead) progress.update(b, all_loss / all_seen, all_right / all_seen, all_seen / epoch_time.seconds());
+      }
     }
     double seconds = epoch_time.seconds();
-    Score score = evaluate(*model, test);
-    test_curve.x.push_back(epoch);
-    test_curve.y.push_back(score.loss);
-    std::printf("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f accuracy %.4f | %.2f s, %.0f samples/s\n",
-                epoch, args.epochs, loss_sum / seen, right / seen, score.loss, score.accuracy, seconds,
-                seen / seconds);
+    double all_seen = ex::par::sum(static_cast<double>(seen));
+    double all_loss = ex::par::sum(loss_sum) / all_seen, all_right = ex::par::sum(right) / all_seen;
+    if (lead) {  // the weights are the same on every rank: one evaluation is enough
+      Score score = evaluate(*model, test);
+      test_curve.x.push_back(epoch);
+      test_curve.y.push_back(score.loss);
+      std::printf("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f accuracy %.4f | %.2f s, %.0f samples/s\n",
+                  epoch, args.epochs, all_loss, all_right, score.loss, score.accuracy, seconds,
+                  all_seen / seconds);
+    }
+    ex::par::barrier();
+  }
+  if (!lead) {  // rank 0 alone writes the pictures and weights
+    ex::par::barrier();
+    ex::par::finalize();
+    return 0;
   }
   std::printf("trained %d epochs in %.2f s (%.2f s per epoch)\n", args.epochs, total_time.seconds(),
               total_time.seconds() / std::max(args.epochs, 1));
@@ -177,5 +215,7 @@ int main(int argc, char** argv) {
   if (args.given("--min-accuracy"))
     ex::expect(accuracy >= args.min_accuracy, "test accuracy >= " + ex::fixed(args.min_accuracy, 3));
   std::cout << "test accuracy: " << ex::fixed(accuracy) << std::endl;
+  ex::par::barrier();
+  ex::par::finalize();
   return ex::exit_code();
 }

@@ -1,8 +1,10 @@
 // Stateless layers and losses. Every loss uses 'mean' reduction, as PyTorch's default does.
 #pragma once
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag::nn::functional {
 
 // x w^T + b in one GEMM; b may be undefined.
@@ -51,3 +53,4 @@ Tensor embedding(const Tensor& indices, const Tensor& weight);
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
 
 }  // namespace ag::nn::functional
+AG_API_END

@@ -5,8 +5,10 @@
 
 #include <string>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag::nn::init {
 
 // The recommended gain for a nonlinearity: "linear", "sigmoid", "tanh", "relu", "leaky_relu"
@@ -27,3 +29,4 @@ Tensor kaiming_normal_(Tensor t, double a = 0, const std::string& mode = "fan_in
                        const std::string& nonlinearity = "leaky_relu");
 
 }  // namespace ag::nn::init
+AG_API_END

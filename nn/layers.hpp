@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <nn/module.hpp>
 
+AG_API_BEGIN
 namespace ag::nn {
 
 // y = x W^T + b, weight {out, in}. LibTorch's default init: weight ~ kaiming_uniform(a = sqrt(5)),
@@ -231,3 +233,4 @@ std::shared_ptr<Module> make_activation(const std::string& name);
 std::shared_ptr<Sequential> mlp(std::vector<std::size_t> sizes, std::string activation = "sigmoid");
 
 }  // namespace ag::nn
+AG_API_END

@@ -98,6 +98,11 @@ void Module::register_child(std::string name, std::shared_ptr<Module> module) {
     if (c.first == name)
       throw Error("register_module: " + type_name() + " already has a child '" + name + "'");
   module->scope_name_ = name;
+  // Parameters still named by their place in the child ("weight", "fc.bias") take their full
+  // path from here ("fc1.weight"), as named_parameters() spells it, so that graph dumps and
+  // gradcheck reports tell the two layers' weights apart. Names a user set stay.
+  for (auto& [path, t] : module->named_parameters())
+    if (t.name() == path) t.set_name(name + "." + path);
   children_.emplace_back(std::move(name), std::move(module));
 }
 

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include <autograd/engine.hpp>
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
+AG_API_BEGIN
 namespace ag::nn {
 
 class Module {
@@ -102,3 +104,4 @@ class TypedModule : public Module {
 };
 
 }  // namespace ag::nn
+AG_API_END

@@ -11,9 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include <autograd/export.hpp>
 #include <autograd/tensor.hpp>
 
-
+AG_API_BEGIN
 namespace ag::optim {
 
 // One hyperparameter of an options class, usable in all three spellings users know:
@@ -22,29 +23,29 @@ namespace ag::optim {
 //   o.momentum = 0.9;  double m = o.momentum;       a plain field (o.momentum() reads it too)
 // It remembers its options object so that a setter can return it; every options class therefore
 // defines its copy constructor to bind the copy's fields to the copy.
-template <class Options, class T>
+template <class Options, class Value>
 class Hyperparameter {
  public:
-  Hyperparameter(Options* owner, T value) : owner_(owner), value_(std::move(value)) {}
+  Hyperparameter(Options* owner, Value value) : owner_(owner), value_(std::move(value)) {}
   Hyperparameter(const Hyperparameter&) = default;
   Hyperparameter& operator=(const Hyperparameter& other) {  // the value only: owner stays
     value_ = other.value_;
     return *this;
   }
-  Hyperparameter& operator=(T value) {
+  Hyperparameter& operator=(Value value) {
     value_ = std::move(value);
     return *this;
   }
-  operator T() const { return value_; }
-  T operator()() const { return value_; }
-  Options& operator()(T value) {
+  operator Value() const { return value_; }
+  Value operator()() const { return value_; }
+  Options& operator()(Value value) {
     value_ = std::move(value);
     return *owner_;
   }
 
  private:
   Options* owner_;
-  T value_;
+  Value value_;
 };
 
 // The base of every optimizer: the parameters, the learning rate and per-parameter state held in
@@ -382,3 +383,4 @@ class ReduceLROnPlateau {
 double clip_grad_norm_(std::vector<Tensor> params, double max_norm);
 
 }  // namespace ag::optim
+AG_API_END

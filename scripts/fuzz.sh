@@ -15,7 +15,8 @@ harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=(npz idx csv ops)
 
 export CCACHE_BASEDIR=$PWD
-cmake -S tests/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+# Debian's clang-14 package (scripts/setup.sh) installs clang++-14; FUZZ_CXX picks another.
+cmake -S tests/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER="${FUZZ_CXX:-clang++-14}" >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${harnesses[@]/#/fuzz_}"
 
 failed=()

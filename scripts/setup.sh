@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ccache               # compiler and build
+  pkg-config                                  # the consumer test that builds with ag.pc
   xtensor-dev xtl-dev libxsimd-dev            # n-d arrays and SIMD kernels
   libxtensor-blas-dev libopenblas-dev         # matmul through OpenBLAS (not the reference BLAS)
   libtbb-dev                                  # threads inside kernels

@@ -15,9 +15,9 @@ class AutogradContext;
 void release_saved(AutogradContext& ctx);  // a backward without retain_graph frees what it saved
 bool keep_grads_for_dumps();               // KeepGradsForDumpsGuard is alive on this thread
 
-// One recorded op. It holds its inputs (which keeps the graph walkable for dumps), whatever
-// backward reads, and the op's attributes.
-struct Node : std::enable_shared_from_this<Node> {
+// One recorded op. It holds its inputs (which keeps the graph walkable for dumps); the op's own
+// settings and saved values are its typed attributes (a NodeWith<Attrs>, read with attrs<>()).
+struct Node {
   const OpInfo* op = nullptr;
   std::vector<Tensor> inputs;
   std::vector<std::uint64_t> input_versions;  // when op->saves_inputs
@@ -25,7 +25,6 @@ struct Node : std::enable_shared_from_this<Node> {
   // can run: a node is reached only from a root or from the inputs of a consumer node.
   std::weak_ptr<TensorImpl> output_ref;
   std::uint64_t result_version = 0;
-  Tensor saved;                               // one more saved tensor (an index), if any
   // Leaves held weakly, per input (empty for almost every node). A gradient stored in a leaf's
   // .grad under create_graph has a graph that uses the leaf: a strong reference there would be a
   // cycle leaf -> .grad -> graph -> leaf. Such an input becomes a stand-in sharing the leaf's
@@ -35,15 +34,6 @@ struct Node : std::enable_shared_from_this<Node> {
     std::weak_ptr<TensorImpl> ref;
   };
   std::vector<WeakLeaf> weak_leaves;
-  Dtype out_dtype = float32;
-
-  // Attributes: which ones an op uses is written next to the op.
-  Axes axes;
-  std::vector<std::size_t> index;
-  Shape shape;
-  double a = 0, b = 0;
-  std::ptrdiff_t i0 = 0, i1 = 0;
-  bool flag = false, flag2 = false;
 
   std::shared_ptr<const std::string> scope;  // module path while recorded ("0", "fc1")
   std::uint64_t seq = 0;                      // creation order: deterministic dumps
@@ -53,7 +43,7 @@ struct Node : std::enable_shared_from_this<Node> {
   std::unique_ptr<HookList> hooks;  // hooks and retain_grad of this node's output
   // ag::Function nodes: the context the user's backward reads (autograd/function.cpp).
   std::shared_ptr<AutogradContext> custom;
-  bool released = false;  // saved tensors freed by a backward without retain_graph
+  bool released = false;  // run by a backward without retain_graph: may not run again
   std::size_t topo = 0;   // engine scratch: index in the current backward's node list
   std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
 
@@ -64,8 +54,12 @@ struct Node : std::enable_shared_from_this<Node> {
   const void* attrs_tag = nullptr;
 
   ~Node();
+  // What backward code reads. Each checks the index (and input() the version counter).
+  std::size_t num_inputs() const { return inputs.size(); }
   bool needs_grad(std::size_t i) const;
-  Tensor input(std::size_t i) const;  // checks the version counter
+  Tensor input(std::size_t i) const;
+  const Shape& input_shape(std::size_t i) const;  // no version check: a shape cannot change
+  Dtype input_dtype(std::size_t i) const;
   Tensor input_tensor(std::size_t i) const;  // inputs[i], or the leaf it stands in for if alive
   bool input_gone(std::size_t i) const;      // a weakly held leaf that no longer exists
   // The output for backward formulas (checks the version counter). It leads back to this node,
@@ -101,6 +95,12 @@ OpDef& OpDef::attrs() {
   info().attrs_tag = attrs_tag_of<Attrs>();
   return *this;
 }
+
+// Attribute values as text for OpDef::attributes: the shortest text that reads back as the same
+// number ("2", "0.1", "1e-05"), so dumps may reformat it without losing anything.
+std::string attr_text(double v);
+std::string attr_text(const std::vector<std::size_t>& v);  // "{0, 2}"
+inline std::string attr_text(bool v) { return v ? "true" : "false"; }
 
 // Thread-local state kept in modes.cpp: the module scope new nodes are tagged with, and whether a
 // backward pass is running on this thread (record() leaves its anomaly checks to the engine then).

@@ -15,7 +15,7 @@
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
-namespace ag::kernels {
+namespace ag::kernels::AG_SIMD_NS {
 namespace {
 
 // Below this many multiply-adds a product runs on the calling thread.
@@ -183,4 +183,4 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
     linear_typed<double>(x, w, bias, out);
 }
 
-}  // namespace ag::kernels
+}  // namespace ag::kernels::AG_SIMD_NS

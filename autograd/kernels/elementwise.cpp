@@ -10,7 +10,7 @@
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
-namespace ag::kernels {
+namespace ag::kernels::AG_SIMD_NS {
 namespace {
 
 template <class T> T select(bool c, T a, T b) { return c ? a : b; }
@@ -349,4 +349,4 @@ void axpy(double alpha, const Tensor& x, Tensor& y) {
 
 void scale(Tensor& y, double s) { unary(Unary::MulScalar, y, y, s); }
 
-}  // namespace ag::kernels
+}  // namespace ag::kernels::AG_SIMD_NS

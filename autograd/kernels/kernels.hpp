@@ -5,6 +5,14 @@
 
 #include <autograd/detail/tensor_impl.hpp>
 
+// The kernels in simd_kernels.inc (elementwise.cpp, reduce.cpp, blas.cpp) are compiled once per
+// instruction set on x86-64, each copy in its own namespace (isa_sse2, isa_avx2, ...), and
+// dispatch.cpp picks one copy at run time. Code outside those files sees the namespace
+// `isa_dispatch` (the forwarders); AG_NATIVE builds and other CPUs compile one copy, `native`.
+#ifndef AG_SIMD_NS
+#define AG_SIMD_NS native
+#endif
+
 namespace ag::kernels {
 
 enum class Unary {
@@ -18,7 +26,6 @@ enum class Unary {
   GtScalar, GeScalar, LeScalar,  // 0/1 masks against a
   ClampMask,             // 1 where lo <= x <= hi
 };
-void unary(Unary op, const Tensor& x, Tensor& out, double a = 0, double b = 0);
 
 enum class Binary {
   Add, Sub, Mul, Div, Maximum, Minimum,
@@ -27,19 +34,6 @@ enum class Binary {
   SigmoidBackward,                  // a * b * (1 - b): grad, sigmoid result
   TanhBackward,                     // a * (1 - b * b): grad, tanh result
 };
-Shape broadcast_shapes(const Shape& a, const Shape& b);  // throws plain std::invalid_argument
-void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out);  // out has the broadcast shape
-
-// Sums x over the axes marked in `reduce` (one flag per axis) into out (numel = product of kept).
-void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out);
-// Max (or min) along one axis: values and int64 indices, each of shape x.shape minus that axis.
-void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, Tensor* indices);
-void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out);
-
-// C = op(A) op(B) for 2-D (m, k) x (k, n), or batched 3-D where a batch of 1 broadcasts.
-void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out);
-// out = x w^T + bias (bias may be undefined): one GEMM onto a broadcast bias.
-void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out);
 
 // Data movement: any dtype.
 void fill(Tensor& out, double value);
@@ -54,9 +48,8 @@ void gather(const Tensor& x, std::size_t axis, const Tensor& idx, Tensor& out);
 void scatter_add(const Tensor& src, std::size_t axis, const Tensor& idx, Tensor& out);
 void concat(const std::vector<Tensor>& xs, std::size_t axis, Tensor& out);
 
-bool all_finite(const Tensor& x);
-// In place: y += alpha * x (same numel), y *= s.
-void axpy(double alpha, const Tensor& x, Tensor& y);
-void scale(Tensor& y, double s);
+inline namespace AG_SIMD_NS {
+#include <autograd/kernels/simd_kernels.inc>
+}  // namespace AG_SIMD_NS
 
 }  // namespace ag::kernels

@@ -11,7 +11,7 @@
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
-namespace ag::kernels {
+namespace ag::kernels::AG_SIMD_NS {
 namespace {
 
 constexpr std::size_t kBlock = 4096;
@@ -211,4 +211,4 @@ void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, T
               values ? values->data_ptr<double>() : nullptr, ip);
 }
 
-}  // namespace ag::kernels
+}  // namespace ag::kernels::AG_SIMD_NS

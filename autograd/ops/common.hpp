@@ -2,7 +2,9 @@
 // turn a forward into a recorded node.
 #pragma once
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include <autograd/detail/checked.hpp>
 #include <autograd/detail/impl.hpp>
@@ -41,6 +43,33 @@ inline std::size_t norm_axis(const char* op, std::ptrdiff_t axis, std::size_t nd
     fail(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for " +
          describe(t) + " (valid: " + std::to_string(-d) + " to " + std::to_string(d - 1) + ")");
   return static_cast<std::size_t>(a);
+}
+
+// Normalised, sorted, unique axes; empty means every axis.
+inline std::vector<std::size_t> norm_axes(const char* op, const Axes& axes, const Tensor& x) {
+  std::vector<std::size_t> out;
+  if (axes.empty()) {
+    for (std::size_t k = 0; k < x.dim(); ++k) out.push_back(k);
+    return out;
+  }
+  for (std::ptrdiff_t a : axes) out.push_back(norm_axis(op, a, x.dim(), x));
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end())
+    fail(std::string(op) + ": an axis appears twice in the axes of " + describe(x));
+  return out;
+}
+
+// x's shape with the reduced axes kept as size 1.
+inline Shape kept_shape(const Shape& x, const std::vector<std::size_t>& axes) {
+  Shape k = x;
+  for (std::size_t a : axes) k[a] = 1;
+  return k;
+}
+
+// Whether record() has work for an op on x: a node to make, or anomaly mode's check of the
+// output. Lets a forward skip building attributes (copying an index list) that nothing keeps.
+inline bool recording(const Tensor& x) {
+  return is_anomaly_enabled() || (is_grad_enabled() && x.defined() && x.requires_grad());
 }
 
 inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {

@@ -1,6 +1,7 @@
 // Elementwise ops: each forward, its derivative rule and its registry entry, side by side.
 // Backward formulas use ag ops, so a backward run with create_graph records them.
 // Broadcast gradients come back in the output's shape; the engine sums them to each input's.
+#include <autograd/ops/cases.hpp>
 #include <autograd/ops/common.hpp>
 
 namespace ag {
@@ -10,14 +11,46 @@ namespace {
 using kernels::Binary;
 using kernels::Unary;
 
-Tensor unary_op(const OpInfo& op, Unary k, const Tensor& x, double a = 0, double b = 0) {
+// Per-op settings: the scalar of x + c, x * c, ...; pow's exponent; leaky_relu's slope; clamp's
+// bounds. Their entries name them for dumps and rule texts ({c}, {p}, {slope}, {lo}, {hi}).
+struct ScalarAttrs {
+  double c;
+};
+struct PowAttrs {
+  double p;
+};
+struct LeakyReluAttrs {
+  double slope;
+};
+struct ClampAttrs {
+  double lo, hi;
+};
+AttrList scalar_attributes(const Node& n) { return {{"c", attr_text(n.attrs<ScalarAttrs>().c)}}; }
+AttrList pow_attributes(const Node& n) { return {{"p", attr_text(n.attrs<PowAttrs>().p)}}; }
+AttrList leaky_relu_attributes(const Node& n) {
+  return {{"slope", attr_text(n.attrs<LeakyReluAttrs>().slope)}};
+}
+AttrList clamp_attributes(const Node& n) {
+  const ClampAttrs& c = n.attrs<ClampAttrs>();
+  return {{"lo", attr_text(c.lo)}, {"hi", attr_text(c.hi)}};
+}
+
+Tensor unary_forward(const OpInfo& op, Unary k, const Tensor& x, double a = 0, double b = 0) {
   check_float(op.name, x);
   Tensor out = make_tensor(x.shape(), x.dtype(), op.name);
   kernels::unary(k, x, out, a, b);
-  if (Node* n = record(op, out, {&x})) {
-    n->a = a;
-    n->b = b;
-  }
+  return out;
+}
+Tensor unary_op(const OpInfo& op, Unary k, const Tensor& x) {
+  Tensor out = unary_forward(op, k, x);
+  record(op, out, {&x});
+  return out;
+}
+// The kernel's scalars (a, b) are the attributes' values, passed alongside.
+template <class Attrs>
+Tensor unary_op(const OpInfo& op, Unary k, const Tensor& x, Attrs attrs, double a, double b = 0) {
+  Tensor out = unary_forward(op, k, x, a, b);
+  record(op, out, {&x}, attrs);
   return out;
 }
 
@@ -92,7 +125,8 @@ void relu_backward(const Node& n, const Tensor& g, Tensor* gi) {
 void leaky_relu_backward(const Node& n, const Tensor& g, Tensor* gi) {
   // slope + (1 - slope) * [x > 0]: 1 on the right, slope on the left
   Tensor mask = gt(n.input(0), 0.0);
-  gi[0] = mul(g, unary_const(Unary::AddScalar, unary_const(Unary::MulScalar, mask, 1 - n.a), n.a));
+  double slope = n.attrs<LeakyReluAttrs>().slope;
+  gi[0] = mul(g, unary_const(Unary::AddScalar, unary_const(Unary::MulScalar, mask, 1 - slope), slope));
 }
 void softplus_backward(const Node& n, const Tensor& g, Tensor* gi) {
   // sigmoid(x) below the threshold, where softplus is log(1 + e^x); 1 above it, where it is x.
@@ -100,24 +134,30 @@ void softplus_backward(const Node& n, const Tensor& g, Tensor* gi) {
   gi[0] = mul(g, add(mul(sigmoid(x), le(x, 20.0)), gt(x, 20.0)));
 }
 void clamp_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = mul(g, unary_const(Unary::ClampMask, n.input(0), n.a, n.b));
+  const ClampAttrs& c = n.attrs<ClampAttrs>();
+  gi[0] = mul(g, unary_const(Unary::ClampMask, n.input(0), c.lo, c.hi));
 }
 void pow_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  if (n.a == 0) {
+  double p = n.attrs<PowAttrs>().p;
+  if (p == 0) {
     gi[0] = mul(g, 0.0);
     return;
   }
-  gi[0] = mul(g, mul(pow(n.input(0), n.a - 1), n.a));
+  gi[0] = mul(g, mul(pow(n.input(0), p - 1), p));
 }
 void step_backward(const Node& n, const Tensor&, Tensor* gi) {
-  gi[0] = zeros(n.inputs[0].shape(), n.inputs[0].dtype());  // flat almost everywhere
+  gi[0] = zeros(n.input_shape(0), n.input_dtype(0));  // flat almost everywhere
 }
 
 // ---- with a scalar ---------------------------------------------------------------------------
 void add_scalar_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = g; }
 void rsub_scalar_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = neg(g); }
-void mul_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = mul(g, n.a); }
-void div_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = div(g, n.a); }
+void mul_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = mul(g, n.attrs<ScalarAttrs>().c);
+}
+void div_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = div(g, n.attrs<ScalarAttrs>().c);
+}
 void rdiv_scalar_backward(const Node& n, const Tensor& g, Tensor* gi) {  // y = a / x
   gi[0] = neg(div(mul(g, n.output()), n.input(0)));                    // -a / x^2 = -y / x
 }
@@ -136,34 +176,137 @@ void tanh_backward_backward(const Node& n, const Tensor& gg, Tensor* gi) {
 
 }  // namespace
 
-const OpInfo& op_add = register_op(OpDef("add").backward(add_backward).rule("da = dy, db = dy").smooth().elementwise());
-const OpInfo& op_sub = register_op(OpDef("sub").backward(sub_backward).rule("da = dy, db = -dy").smooth().elementwise());
-const OpInfo& op_mul = register_op(OpDef("mul").backward(mul_backward).rule("da = dy * b, db = dy * a").saves_inputs().smooth().elementwise());
-const OpInfo& op_div = register_op(OpDef("div").backward(div_backward).rule("da = dy / b, db = -dy * a / b^2").saves_inputs().smooth().elementwise());
-const OpInfo& op_maximum = register_op(OpDef("maximum").backward(maximum_backward).rule("da = dy * [a > b] (half on ties), db = dy * [b > a]").saves_inputs().elementwise());
-const OpInfo& op_minimum = register_op(OpDef("minimum").backward(minimum_backward).rule("da = dy * [a < b] (half on ties), db = dy * [b < a]").saves_inputs().elementwise());
-const OpInfo& op_neg = register_op(OpDef("neg").backward(neg_backward).rule("dx = -dy").smooth().elementwise());
-const OpInfo& op_exp = register_op(OpDef("exp").backward(exp_backward).rule("dx = dy * exp(x) = dy * y").smooth().elementwise());
-const OpInfo& op_log = register_op(OpDef("log").backward(log_backward).rule("dx = dy / x").saves_inputs().smooth().elementwise());
-const OpInfo& op_sqrt = register_op(OpDef("sqrt").backward(sqrt_backward).rule("dx = dy / (2 * sqrt(x)) = dy * 0.5 / y").smooth().elementwise());
-const OpInfo& op_abs = register_op(OpDef("abs").backward(abs_backward).rule("dx = dy * sign(x)").saves_inputs().elementwise());
-const OpInfo& op_sin = register_op(OpDef("sin").backward(sin_backward).rule("dx = dy * cos(x)").saves_inputs().smooth().elementwise());
-const OpInfo& op_cos = register_op(OpDef("cos").backward(cos_backward).rule("dx = -dy * sin(x)").saves_inputs().smooth().elementwise());
-const OpInfo& op_tanh = register_op(OpDef("tanh").backward(tanh_backward_rule).rule("dx = dy * (1 - y^2)").smooth().elementwise());
-const OpInfo& op_sigmoid = register_op(OpDef("sigmoid").backward(sigmoid_backward_rule).rule("dx = dy * y * (1 - y)").smooth().elementwise());
-const OpInfo& op_relu = register_op(OpDef("relu").backward(relu_backward).rule("dx = dy * [x > 0]").saves_inputs().elementwise());
-const OpInfo& op_leaky_relu = register_op(OpDef("leaky_relu").backward(leaky_relu_backward).rule("dx = dy * (x > 0 ? 1 : slope)").saves_inputs().elementwise());
-const OpInfo& op_softplus = register_op(OpDef("softplus").backward(softplus_backward).rule("dx = dy * sigmoid(x)").saves_inputs().smooth().elementwise());
-const OpInfo& op_clamp = register_op(OpDef("clamp").backward(clamp_backward).rule("dx = dy * [lo <= x <= hi]").saves_inputs().elementwise());
-const OpInfo& op_pow = register_op(OpDef("pow").backward(pow_backward).rule("dx = dy * p * x^(p-1)").saves_inputs().smooth().elementwise());
-const OpInfo& op_step = register_op(OpDef("step").backward(step_backward).rule("dx = 0 (step is flat almost everywhere)").elementwise());
-const OpInfo& op_add_scalar = register_op(OpDef("add_scalar").backward(add_scalar_backward).rule("dx = dy").smooth().elementwise());
-const OpInfo& op_rsub_scalar = register_op(OpDef("rsub_scalar").backward(rsub_scalar_backward).rule("dx = -dy").smooth().elementwise());
-const OpInfo& op_mul_scalar = register_op(OpDef("mul_scalar").backward(mul_scalar_backward).rule("dx = dy * c").smooth().elementwise());
-const OpInfo& op_div_scalar = register_op(OpDef("div_scalar").backward(div_scalar_backward).rule("dx = dy / c").smooth().elementwise());
-const OpInfo& op_rdiv_scalar = register_op(OpDef("rdiv_scalar").backward(rdiv_scalar_backward).rule("dx = -dy * c / x^2 = -dy * y / x").saves_inputs().smooth().elementwise());
-const OpInfo& op_sigmoid_backward = register_op(OpDef("sigmoid_backward").backward(sigmoid_backward_backward).rule("dg = dz * y * (1 - y), dy = dz * g * (1 - 2y)").saves_inputs().smooth().elementwise());
-const OpInfo& op_tanh_backward = register_op(OpDef("tanh_backward").backward(tanh_backward_backward).rule("dg = dz * (1 - y^2), dy = -2 * dz * g * y").saves_inputs().smooth().elementwise());
+using namespace cases;
+
+// ---- entries: rule, per-input formulas ({0}, {1} inputs, {y} output, dy, {attr}), cases -------
+const OpInfo& op_add = register_op(OpDef("add").backward(add_backward)
+    .rule("da = dy, db = dy").grads({"dy", "dy"}).smooth().elementwise()
+    .cases([] { return binary_cases([](auto& a, auto& b) { return a + b; }); }));
+const OpInfo& op_sub = register_op(OpDef("sub").backward(sub_backward)
+    .rule("da = dy, db = -dy").grads({"dy", "-dy"}).smooth().elementwise()
+    .cases([] { return binary_cases([](auto& a, auto& b) { return a - b; }); }));
+const OpInfo& op_mul = register_op(OpDef("mul").backward(mul_backward)
+    .rule("da = dy * b, db = dy * a").grads({"dy * {1}", "dy * {0}"})
+    .saves_inputs().smooth().elementwise()
+    .cases([] { return binary_cases([](auto& a, auto& b) { return a * b; }); }));
+const OpInfo& op_div = register_op(OpDef("div").backward(div_backward)
+    .rule("da = dy / b, db = -dy * a / b^2").grads({"dy / {1}", "-dy * {0} / {1}^2"})
+    .saves_inputs().smooth().elementwise()
+    .cases([] { return binary_cases([](auto& a, auto& b) { return a / b; }, Domain::Positive); }));
+const OpInfo& op_maximum = register_op(OpDef("maximum").backward(maximum_backward)
+    .rule("da = dy * [a > b] (half on ties), db = dy * [b > a]")
+    .grads({"dy * ([{0} > {1}] + 0.5 * [{0} == {1}])", "dy * ([{1} > {0}] + 0.5 * [{0} == {1}])"})
+    .saves_inputs().elementwise()
+    .cases([] {
+      return with(binary_cases([](auto& a, auto& b) { return maximum(a, b); }),
+                  {{"tie splits the gradient", {A({3})},
+                    [](auto& x) { return maximum(x[0], x[0]) * 3.0; }}});
+    }));
+const OpInfo& op_minimum = register_op(OpDef("minimum").backward(minimum_backward)
+    .rule("da = dy * [a < b] (half on ties), db = dy * [b < a]")
+    .grads({"dy * ([{0} < {1}] + 0.5 * [{0} == {1}])", "dy * ([{1} < {0}] + 0.5 * [{0} == {1}])"})
+    .saves_inputs().elementwise()
+    .cases([] { return binary_cases([](auto& a, auto& b) { return minimum(a, b); }); }));
+const OpInfo& op_neg = register_op(OpDef("neg").backward(neg_backward)
+    .rule("dx = -dy").grads({"-dy"}).smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return -x; }); }));
+const OpInfo& op_exp = register_op(OpDef("exp").backward(exp_backward)
+    .rule("dx = dy * exp(x) = dy * y").grads({"dy * {y}"}).smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return exp(x); }); }));
+const OpInfo& op_log = register_op(OpDef("log").backward(log_backward)
+    .rule("dx = dy / x").grads({"dy / {0}"}).saves_inputs().smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return log(x); }, Domain::Positive); }));
+const OpInfo& op_sqrt = register_op(OpDef("sqrt").backward(sqrt_backward)
+    .rule("dx = dy / (2 * sqrt(x)) = dy * 0.5 / y").grads({"dy * 0.5 / {y}"}).smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return sqrt(x); }, Domain::Positive); }));
+const OpInfo& op_abs = register_op(OpDef("abs").backward(abs_backward)
+    .rule("dx = dy * sign(x)").grads({"dy * sign({0})"}).saves_inputs().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return abs(x); }); }));
+const OpInfo& op_sin = register_op(OpDef("sin").backward(sin_backward)
+    .rule("dx = dy * cos(x)").grads({"dy * cos({0})"}).saves_inputs().smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return sin(x); }); }));
+const OpInfo& op_cos = register_op(OpDef("cos").backward(cos_backward)
+    .rule("dx = -dy * sin(x)").grads({"-dy * sin({0})"}).saves_inputs().smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return cos(x); }); }));
+const OpInfo& op_tanh = register_op(OpDef("tanh").backward(tanh_backward_rule)
+    .rule("dx = dy * (1 - y^2)").grads({"dy * (1 - {y}^2)"}).smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return tanh(x); }); }));
+const OpInfo& op_sigmoid = register_op(OpDef("sigmoid").backward(sigmoid_backward_rule)
+    .rule("dx = dy * y * (1 - y)").grads({"dy * {y} * (1 - {y})"}).smooth().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return sigmoid(x); }); }));
+const OpInfo& op_relu = register_op(OpDef("relu").backward(relu_backward)
+    .rule("dx = dy * [x > 0]").grads({"dy * [{0} > 0]"}).saves_inputs().elementwise()
+    .cases([] { return unary_cases([](auto& x) { return relu(x); }); }));
+const OpInfo& op_leaky_relu = register_op(OpDef("leaky_relu").backward(leaky_relu_backward)
+    .rule("dx = dy * (x > 0 ? 1 : slope)").grads({"dy * ({0} > 0 ? 1 : {slope})"})
+    .saves_inputs().elementwise().attrs<LeakyReluAttrs>().attributes(leaky_relu_attributes)
+    .cases([] { return unary_cases([](auto& x) { return leaky_relu(x, 0.1); }); }));
+const OpInfo& op_softplus = register_op(OpDef("softplus").backward(softplus_backward)
+    .rule("dx = dy * sigmoid(x)").grads({"dy * ({0} > 20 ? 1 : sigmoid({0}))"})
+    .saves_inputs().smooth().elementwise()
+    .cases([] {
+      return with(unary_cases([](auto& x) { return softplus(x); }),
+                  {{"beyond the threshold", {A({3})}, [](auto& x) { return softplus(x[0] + 25.0); }}});
+    }));
+const OpInfo& op_clamp = register_op(OpDef("clamp").backward(clamp_backward)
+    .rule("dx = dy * [lo <= x <= hi]").grads({"dy * [{lo} <= {0} <= {hi}]"})
+    .saves_inputs().elementwise().attrs<ClampAttrs>().attributes(clamp_attributes)
+    .cases([] { return unary_cases([](auto& x) { return clamp(x, -0.5, 0.5); }); }));
+const OpInfo& op_pow = register_op(OpDef("pow").backward(pow_backward)
+    .rule("dx = dy * p * x^(p-1)").grads({"dy * {p} * {0}^({p} - 1)"})
+    .saves_inputs().smooth().elementwise().attrs<PowAttrs>().attributes(pow_attributes)
+    .cases([] {
+      std::vector<OpCase> cs = unary_cases([](auto& x) { return pow(x, 3); });
+      for (double p : {2.5, -1.5, 0.0, 1.0})
+        cs.push_back({"p = " + attr_text(p), {P({2, 3})}, [p](auto& x) { return pow(x[0], p); }});
+      return cs;
+    }));
+const OpInfo& op_step = register_op(OpDef("step").backward(step_backward)
+    .rule("dx = 0 (step is flat almost everywhere)").grads({"0"}).elementwise()
+    .cases([] { return unary_cases([](auto& x) { return step(x) * x; }); }));
+const OpInfo& op_add_scalar = register_op(OpDef("add_scalar").backward(add_scalar_backward)
+    .rule("dx = dy").grads({"dy"}).smooth().elementwise()
+    .attrs<ScalarAttrs>().attributes(scalar_attributes)
+    .cases([] {
+      return with(unary_cases([](auto& x) { return x + 2.0; }),
+                  {{"sub scalar", {A({2, 3})}, [](auto& x) { return x[0] - 2.0; }}});
+    }));
+const OpInfo& op_rsub_scalar = register_op(OpDef("rsub_scalar").backward(rsub_scalar_backward)
+    .rule("dx = -dy").grads({"-dy"}).smooth().elementwise()
+    .attrs<ScalarAttrs>().attributes(scalar_attributes)
+    .cases([] { return unary_cases([](auto& x) { return 2.0 - x; }); }));
+const OpInfo& op_mul_scalar = register_op(OpDef("mul_scalar").backward(mul_scalar_backward)
+    .rule("dx = dy * c").grads({"dy * {c}"}).smooth().elementwise()
+    .attrs<ScalarAttrs>().attributes(scalar_attributes)
+    .cases([] { return unary_cases([](auto& x) { return 3.0 * x; }); }));
+const OpInfo& op_div_scalar = register_op(OpDef("div_scalar").backward(div_scalar_backward)
+    .rule("dx = dy / c").grads({"dy / {c}"}).smooth().elementwise()
+    .attrs<ScalarAttrs>().attributes(scalar_attributes)
+    .cases([] { return unary_cases([](auto& x) { return x / 4.0; }); }));
+const OpInfo& op_rdiv_scalar = register_op(OpDef("rdiv_scalar").backward(rdiv_scalar_backward)
+    .rule("dx = -dy * c / x^2 = -dy * y / x").grads({"-dy * {c} / {0}^2"})
+    .saves_inputs().smooth().elementwise().attrs<ScalarAttrs>().attributes(scalar_attributes)
+    .cases([] { return unary_cases([](auto& x) { return 3.0 / x; }, Domain::Positive); }));
+const OpInfo& op_sigmoid_backward = register_op(OpDef("sigmoid_backward")
+    .backward(sigmoid_backward_backward)
+    .rule("dg = dz * y * (1 - y), dy = dz * g * (1 - 2y)")
+    .grads({"dy * {1} * (1 - {1})", "dy * {0} * (1 - 2 * {1})"})
+    .saves_inputs().smooth().elementwise()
+    .cases([] {
+      auto f = [](auto& x) { return sigmoid_backward(x[0], x[1]); };
+      return std::vector<OpCase>{{"g and y", {A({2, 3}), U({2, 3})}, f},
+                                 {"broadcast y", {A({2, 3}), U({3})}, f}};
+    }));
+const OpInfo& op_tanh_backward = register_op(OpDef("tanh_backward")
+    .backward(tanh_backward_backward)
+    .rule("dg = dz * (1 - y^2), dy = -2 * dz * g * y")
+    .grads({"dy * (1 - {1}^2)", "-2 * dy * {0} * {1}"})
+    .saves_inputs().smooth().elementwise()
+    .cases([] {
+      auto f = [](auto& x) { return tanh_backward(x[0], x[1]); };
+      return std::vector<OpCase>{{"g and y", {A({2, 3}), U({2, 3})}, f},
+                                 {"broadcast g", {A({1, 3}), U({2, 3})}, f}};
+    }));
 
 }  // namespace ops
 
@@ -186,24 +329,38 @@ Tensor tanh(const Tensor& x) { return unary_op(op_tanh, Unary::Tanh, x); }
 Tensor sigmoid(const Tensor& x) { return unary_op(op_sigmoid, Unary::Sigmoid, x); }
 Tensor relu(const Tensor& x) { return unary_op(op_relu, Unary::Relu, x); }
 Tensor leaky_relu(const Tensor& x, double slope) {
-  return unary_op(op_leaky_relu, Unary::LeakyRelu, x, slope);
+  return unary_op(op_leaky_relu, Unary::LeakyRelu, x, LeakyReluAttrs{slope}, slope);
 }
 Tensor softplus(const Tensor& x) { return unary_op(op_softplus, Unary::Softplus, x); }
 Tensor clamp(const Tensor& x, double lo, double hi) {
   if (!(lo <= hi))
     fail("clamp: needs lo <= hi, got lo = " + std::to_string(lo) + ", hi = " + std::to_string(hi) +
          " for " + describe(x));
-  return unary_op(op_clamp, Unary::Clamp, x, lo, hi);
+  return unary_op(op_clamp, Unary::Clamp, x, ClampAttrs{lo, hi}, lo, hi);
 }
-Tensor pow(const Tensor& x, double p) { return unary_op(op_pow, Unary::Pow, x, p); }
+Tensor pow(const Tensor& x, double p) {
+  return unary_op(op_pow, Unary::Pow, x, PowAttrs{p}, p);
+}
 Tensor step(const Tensor& x) { return unary_op(op_step, Unary::Step, x); }
 
-Tensor add(const Tensor& a, double b) { return unary_op(op_add_scalar, Unary::AddScalar, a, b); }
-Tensor sub(const Tensor& a, double b) { return unary_op(op_add_scalar, Unary::AddScalar, a, -b); }
-Tensor sub(double a, const Tensor& b) { return unary_op(op_rsub_scalar, Unary::RSubScalar, b, a); }
-Tensor mul(const Tensor& a, double b) { return unary_op(op_mul_scalar, Unary::MulScalar, a, b); }
-Tensor div(const Tensor& a, double b) { return unary_op(op_div_scalar, Unary::DivScalar, a, b); }
-Tensor div(double a, const Tensor& b) { return unary_op(op_rdiv_scalar, Unary::RDivScalar, b, a); }
+Tensor add(const Tensor& a, double b) {
+  return unary_op(op_add_scalar, Unary::AddScalar, a, ScalarAttrs{b}, b);
+}
+Tensor sub(const Tensor& a, double b) {
+  return unary_op(op_add_scalar, Unary::AddScalar, a, ScalarAttrs{-b}, -b);
+}
+Tensor sub(double a, const Tensor& b) {
+  return unary_op(op_rsub_scalar, Unary::RSubScalar, b, ScalarAttrs{a}, a);
+}
+Tensor mul(const Tensor& a, double b) {
+  return unary_op(op_mul_scalar, Unary::MulScalar, a, ScalarAttrs{b}, b);
+}
+Tensor div(const Tensor& a, double b) {
+  return unary_op(op_div_scalar, Unary::DivScalar, a, ScalarAttrs{b}, b);
+}
+Tensor div(double a, const Tensor& b) {
+  return unary_op(op_rdiv_scalar, Unary::RDivScalar, b, ScalarAttrs{a}, a);
+}
 
 Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
   return binary_op(op_sigmoid_backward, Binary::SigmoidBackward, g, y);
@@ -251,7 +408,12 @@ Tensor ge(const Tensor& a, double b) { return mask1("ge", Unary::GeScalar, a, b)
 Tensor le(const Tensor& a, double b) { return mask1("le", Unary::LeScalar, a, b); }
 Tensor sign(const Tensor& x) {
   check_float("sign", x);
-  return unary_const(Unary::Sign, x);
+  Tensor out = unary_const(Unary::Sign, x);
+  // Never recorded (its derivative is zero), so anomaly mode checks its NaN here (inside a
+  // backward the engine reports the node instead, as for recorded ops).
+  if (is_anomaly_enabled() && !in_backward() && !kernels::all_finite(out))
+    fail("sign: produced NaN or Inf (anomaly mode) in its output " + describe(out) + " from " + describe(x));
+  return out;
 }
 
 }  // namespace ag

@@ -1,6 +1,7 @@
 // Matrix products and transposes. One primitive, matmul with transpose flags, serves the forward
 // and every backward: the gradient of op(A) op(B) is again a product of flagged operands, so no
 // transposed copy is ever made.
+#include <autograd/ops/cases.hpp>
 #include <autograd/ops/common.hpp>
 
 namespace ag {
@@ -10,10 +11,26 @@ namespace {
 std::size_t rows(const Tensor& t, bool trans) { return t.shape()[t.dim() - (trans ? 1 : 2)]; }
 std::size_t cols(const Tensor& t, bool trans) { return t.shape()[t.dim() - (trans ? 2 : 1)]; }
 
+// matmul: whether each operand is multiplied transposed; transpose: the two swapped axes.
+struct MatmulAttrs {
+  bool trans_a, trans_b;
+};
+struct TransposeAttrs {
+  std::size_t axis0, axis1;
+};
+AttrList matmul_attributes(const Node& n) {
+  const MatmulAttrs& a = n.attrs<MatmulAttrs>();
+  return {{"trans_a", attr_text(a.trans_a)}, {"trans_b", attr_text(a.trans_b)}};
+}
+AttrList transpose_attributes(const Node& n) {
+  const TransposeAttrs& a = n.attrs<TransposeAttrs>();
+  return {{"axis0", std::to_string(a.axis0)}, {"axis1", std::to_string(a.axis1)}};
+}
+
 void matmul_backward(const Node& n, const Tensor& g, Tensor* gi) {
   // C = A' B' with A' = op(A), B' = op(B):  dA' = g B'^T,  dB' = A'^T g.
   Tensor a = n.input(0), b = n.input(1);
-  bool ta = n.flag, tb = n.flag2;
+  bool ta = n.attrs<MatmulAttrs>().trans_a, tb = n.attrs<MatmulAttrs>().trans_b;
   if (n.needs_grad(0)) gi[0] = ta ? matmul_flags(b, g, tb, true) : matmul_flags(g, b, false, !tb);
   if (n.needs_grad(1)) gi[1] = tb ? matmul_flags(g, a, true, ta) : matmul_flags(a, g, !ta, false);
 }
@@ -25,14 +42,53 @@ void linear_backward(const Node& n, const Tensor& g, Tensor* gi) {  // y = x w^T
 }
 
 void transpose_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = transpose(g, n.i0, n.i1);
+  const TransposeAttrs& a = n.attrs<TransposeAttrs>();
+  gi[0] = transpose(g, static_cast<std::ptrdiff_t>(a.axis0), static_cast<std::ptrdiff_t>(a.axis1));
 }
 
 }  // namespace
 
-const OpInfo& op_matmul = register_op(OpDef("matmul").backward(matmul_backward).rule("dA = dY B^T, dB = A^T dY").saves_inputs().smooth());
-const OpInfo& op_linear = register_op(OpDef("linear").backward(linear_backward).rule("dx = dy W, dW = dy^T x, db = sum_rows(dy)").saves_inputs().smooth());
-const OpInfo& op_transpose = register_op(OpDef("transpose").backward(transpose_backward).rule("dx = transpose(dy)").smooth());
+using namespace cases;
+
+// ---- entries: rule, per-input formulas ({0}, {1} inputs, {y} output, dy, {attr}), cases -------
+// matmul's formulas are for untransposed operands; with trans_a / trans_b (matmul_flags, what
+// backward itself uses) the same holds for the operands as multiplied, transposed back.
+const OpInfo& op_matmul = register_op(OpDef("matmul").backward(matmul_backward)
+    .rule("dA = dY B^T, dB = A^T dY").grads({"dy @ {1}^T", "{0}^T @ dy"})
+    .saves_inputs().smooth().attrs<MatmulAttrs>().attributes(matmul_attributes)
+    .cases([] {
+      auto mm = [](auto& x) { return matmul(x[0], x[1]); };
+      return std::vector<OpCase>{
+          {"2-D", {A({2, 3}), A({3, 4})}, mm},
+          {"vector-matrix", {A({3}), A({3, 2})}, mm},
+          {"matrix-vector", {A({2, 3}), A({3})}, mm},
+          {"vector-vector", {A({3}), A({3})}, mm},
+          {"batched", {A({2, 2, 3}), A({2, 3, 2})}, mm},
+          {"batched with 2-D", {A({2, 2, 3}), A({3, 2})}, mm},
+          {"2-D with batched", {A({2, 3}), A({2, 3, 2})}, mm},
+          {"batch of 1 broadcasts", {A({1, 2, 3}), A({3, 3, 2})}, mm},
+          {"transposed flags", {A({3, 2}), A({4, 3})},
+           [](auto& x) { return matmul_flags(x[0], x[1], true, true); }}};
+    }));
+const OpInfo& op_linear = register_op(OpDef("linear").backward(linear_backward)
+    .rule("dx = dy W, dW = dy^T x, db = sum_rows(dy)")
+    .grads({"dy @ {1}", "dy^T @ {0}", "sum(dy, 0)"}).saves_inputs().smooth()
+    .cases([] {
+      auto with_bias = [](auto& x) { return linear(x[0], x[1], x[2]); };
+      return std::vector<OpCase>{
+          {"with bias", {A({4, 3}), A({2, 3}), A({2})}, with_bias},
+          {"without bias", {A({4, 3}), A({2, 3})}, [](auto& x) { return linear(x[0], x[1], Tensor()); }},
+          {"one sample", {A({1, 3}), A({5, 3}), A({5})}, with_bias}};
+    }));
+const OpInfo& op_transpose = register_op(OpDef("transpose").backward(transpose_backward)
+    .rule("dx = transpose(dy)").grads({"transpose(dy, {axis0}, {axis1})"}).smooth()
+    .attrs<TransposeAttrs>().attributes(transpose_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"axes 0, 2", {A({2, 3, 4})}, [](auto& x) { return transpose(x[0], 0, 2); }},
+          {"t", {A({2, 3})}, [](auto& x) { return t(x[0]); }},
+          {"negative axes", {A({2, 3, 4})}, [](auto& x) { return transpose(x[0], -1, -2); }}};
+    }));
 
 }  // namespace ops
 
@@ -56,10 +112,7 @@ Tensor matmul_flags(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   if (a.dim() == 3 || b.dim() == 3) out_shape.insert(out_shape.begin(), std::max(batch_a, batch_b));
   Tensor out = make_tensor(out_shape, a.dtype(), "matmul");  // k = 0 allows any m, n
   kernels::matmul(a, b, ta, tb, out);
-  if (Node* node = record(op_matmul, out, {&a, &b})) {
-    node->flag = ta;
-    node->flag2 = tb;
-  }
+  record(op_matmul, out, {&a, &b}, MatmulAttrs{ta, tb});
   return out;
 }
 
@@ -106,10 +159,7 @@ Tensor transpose(const Tensor& x, std::ptrdiff_t a0, std::ptrdiff_t a1) {
   std::swap(s[d0], s[d1]);
   Tensor out = make_tensor(s, x.dtype());
   kernels::transpose(x, d0, d1, out);
-  if (Node* n = record(op_transpose, out, {&x})) {
-    n->i0 = static_cast<std::ptrdiff_t>(d0);
-    n->i1 = static_cast<std::ptrdiff_t>(d1);
-  }
+  record(op_transpose, out, {&x}, TransposeAttrs{d0, d1});
   return out;
 }
 

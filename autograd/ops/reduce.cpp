@@ -2,25 +2,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include <autograd/ops/cases.hpp>
 #include <autograd/ops/common.hpp>
 
 namespace ag {
 namespace ops {
 namespace {
-
-// Normalised, sorted, unique axes; empty means every axis.
-std::vector<std::size_t> norm_axes(const char* op, const Axes& axes, const Tensor& x) {
-  std::vector<std::size_t> out;
-  if (axes.empty()) {
-    for (std::size_t k = 0; k < x.dim(); ++k) out.push_back(k);
-    return out;
-  }
-  for (std::ptrdiff_t a : axes) out.push_back(norm_axis(op, a, x.dim(), x));
-  std::sort(out.begin(), out.end());
-  if (std::adjacent_find(out.begin(), out.end()) != out.end())
-    fail(std::string(op) + ": an axis appears twice in the axes of " + describe(x));
-  return out;
-}
 
 Shape keep_shape(const Shape& s, const std::vector<bool>& reduce) {
   Shape k = s;
@@ -35,19 +22,43 @@ Shape drop_shape(const Shape& s, const std::vector<bool>& reduce) {
   return d;
 }
 
-// sum: dx = dy broadcast back over the reduced axes (node->shape = x's shape, node->axes the
-// kept-dims shape as integers).
-void sum_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  Shape keep(n.axes.begin(), n.axes.end());
-  gi[0] = broadcast_to(reshape(g, keep), n.shape);
+// Per-op settings. sum: the reduced axes (normalised, sorted) and keepdim; max/min: the axis
+// and the picked indices; log_softmax: the axis.
+struct SumAttrs {
+  std::vector<std::size_t> axes;
+  bool keepdim;
+};
+struct MaxAttrs {
+  std::size_t axis;
+  Tensor indices;  // int64, the output's shape without the axis
+};
+struct AxisAttrs {
+  std::size_t axis;
+};
+AttrList sum_attributes(const Node& n) {
+  const SumAttrs& a = n.attrs<SumAttrs>();
+  return {{"axes", attr_text(a.axes)}, {"keepdim", attr_text(a.keepdim)}};
+}
+AttrList max_attributes(const Node& n) {
+  return {{"axis", std::to_string(n.attrs<MaxAttrs>().axis)}};
+}
+AttrList axis_attributes(const Node& n) {
+  return {{"axis", std::to_string(n.attrs<AxisAttrs>().axis)}};
 }
 
-// max/min along an axis: the gradient goes to the element that was picked (node->saved).
+// sum: dx = dy broadcast back over the reduced axes.
+void sum_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  const Shape& x = n.input_shape(0);
+  gi[0] = broadcast_to(reshape(g, kept_shape(x, n.attrs<SumAttrs>().axes)), x);
+}
+
+// max/min along an axis: the gradient goes to the element that was picked.
 void max_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  std::size_t axis = static_cast<std::size_t>(n.i0);
-  Shape keep = n.shape;
-  keep[axis] = 1;
-  gi[0] = scatter_add(reshape(g, keep), n.i0, n.saved.reshape(keep), n.shape);
+  const MaxAttrs& a = n.attrs<MaxAttrs>();
+  const Shape& x = n.input_shape(0);
+  Shape keep = kept_shape(x, {a.axis});
+  gi[0] = scatter_add(reshape(g, keep), static_cast<std::ptrdiff_t>(a.axis),
+                      a.indices.reshape(keep), x);
 }
 
 Tensor max_min(const OpInfo& op, const Tensor& x, std::ptrdiff_t axis, bool keepdim, bool is_max) {
@@ -64,25 +75,66 @@ Tensor max_min(const OpInfo& op, const Tensor& x, std::ptrdiff_t axis, bool keep
     keep[a] = 1;
     values = alias(values, keep);
   }
-  if (Node* n = record(op, values, {&x})) {
-    n->saved = indices;
-    n->i0 = static_cast<std::ptrdiff_t>(a);
-    n->shape = x.shape();
-  }
+  record(op, values, {&x}, MaxAttrs{a, indices});
   return values;
 }
 
 // log_softmax: y = x - logsumexp(x), so dx = dy - softmax(x) * sum(dy) with softmax(x) = exp(y).
 void log_softmax_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = sub(g, mul(exp(n.output()), sum(g, Axes{n.i0}, true)));
+  auto axis = static_cast<std::ptrdiff_t>(n.attrs<AxisAttrs>().axis);
+  gi[0] = sub(g, mul(exp(n.output()), sum(g, Axes{axis}, true)));
 }
 
 }  // namespace
 
-const OpInfo& op_log_softmax = register_op(OpDef("log_softmax").backward(log_softmax_backward).rule("dx = dy - exp(y) * sum(dy)").smooth());
-const OpInfo& op_sum = register_op(OpDef("sum").backward(sum_backward).rule("dx = dy (copied to every summed element)").smooth());
-const OpInfo& op_max = register_op(OpDef("max").backward(max_backward).rule("dx = dy at the maximum, 0 elsewhere"));
-const OpInfo& op_min = register_op(OpDef("min").backward(max_backward).rule("dx = dy at the minimum, 0 elsewhere"));
+using namespace cases;
+
+// ---- entries: rule, per-input formulas ({0}, {1} inputs, {y} output, dy, {attr}), cases -------
+const OpInfo& op_log_softmax = register_op(OpDef("log_softmax").backward(log_softmax_backward)
+    .rule("dx = dy - exp(y) * sum(dy)").grads({"dy - exp({y}) * sum(dy, {axis}, keepdim)"})
+    .smooth().attrs<AxisAttrs>().attributes(axis_attributes)
+    .cases([] {
+      auto along = [](std::ptrdiff_t axis) {
+        return [axis](const std::vector<Tensor>& x) { return log_softmax(x[0], axis); };
+      };
+      return std::vector<OpCase>{
+          {"axis 1", {A({3, 4})}, along(1)},
+          {"axis 0", {A({3, 4})}, along(0)},
+          {"middle axis of 3-d", {A({2, 3, 4})}, along(1)},
+          {"axis -1, a size-1 row", {A({3, 1})}, along(-1)},
+          {"shifted by 50", {A({2, 3})}, [](auto& x) { return log_softmax(x[0] + 50.0, 1); }}};
+    }));
+const OpInfo& op_sum = register_op(OpDef("sum").backward(sum_backward)
+    .rule("dx = dy (copied to every summed element)")
+    .grads({"broadcast_to(dy with axes {axes} kept, shape({0}))"}).smooth()
+    .attrs<SumAttrs>().attributes(sum_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"all", {A({2, 3, 4})}, [](auto& x) { return sum(x[0]); }},
+          {"axis 1", {A({2, 3, 4})}, [](auto& x) { return sum(x[0], {1}); }},
+          {"axis -1 keepdim", {A({2, 3, 4})}, [](auto& x) { return sum(x[0], {-1}, true); }},
+          {"axes 0 and 2", {A({2, 3, 4})}, [](auto& x) { return sum(x[0], {0, 2}); }},
+          {"size-1 axis", {A({3, 1})}, [](auto& x) { return sum(x[0], {1}); }}};
+    }));
+const OpInfo& op_max = register_op(OpDef("max").backward(max_backward)
+    .rule("dx = dy at the maximum, 0 elsewhere")
+    .grads({"scatter_add(dy, {axis}, argmax({0}, {axis}), shape({0}))"})
+    .attrs<MaxAttrs>().attributes(max_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"axis 1", {A({3, 4})}, [](auto& x) { return max(x[0], 1); }},
+          {"axis -1 keepdim", {A({2, 3, 4})}, [](auto& x) { return max(x[0], -1, true); }},
+          {"axis 0", {A({3, 4})}, [](auto& x) { return max(x[0], 0); }}};
+    }));
+const OpInfo& op_min = register_op(OpDef("min").backward(max_backward)
+    .rule("dx = dy at the minimum, 0 elsewhere")
+    .grads({"scatter_add(dy, {axis}, argmin({0}, {axis}), shape({0}))"})
+    .attrs<MaxAttrs>().attributes(max_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"axis 1", {A({3, 4})}, [](auto& x) { return min(x[0], 1); }},
+          {"axis -2 keepdim", {A({2, 3, 4})}, [](auto& x) { return min(x[0], -2, true); }}};
+    }));
 
 }  // namespace ops
 
@@ -96,10 +148,7 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   Shape keep = keep_shape(x.shape(), reduce);
   Tensor out = make_tensor(keepdim ? keep : drop_shape(x.shape(), reduce), x.dtype(), "sum");
   kernels::sum(x, reduce, out);
-  if (Node* n = record(op_sum, out, {&x})) {
-    n->shape = x.shape();
-    n->axes.assign(keep.begin(), keep.end());
-  }
+  record(op_sum, out, {&x}, SumAttrs{std::move(ax), keepdim});
   return out;
 }
 Tensor sum(const Tensor& x) { return sum(x, Axes{}, false); }
@@ -172,7 +221,7 @@ Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
   std::size_t a = norm_axis("log_softmax", axis, x.dim(), x);
   Tensor out = make_tensor(x.shape(), x.dtype());
   if (x.numel() > 0) kernels::log_softmax_along(x, a, out);
-  if (Node* n = record(op_log_softmax, out, {&x})) n->i0 = static_cast<std::ptrdiff_t>(a);
+  record(op_log_softmax, out, {&x}, AxisAttrs{a});
   return out;
 }
 

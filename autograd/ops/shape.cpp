@@ -1,49 +1,91 @@
 // Shape and data-movement ops. Each comes with its adjoint: slice and pad_slice, index_select and
 // index_add, gather and scatter_add undo each other's shapes, so every backward is one op and
 // gradients of gradients come for free. These ops also move int64 data (never differentiated).
+#include <autograd/ops/cases.hpp>
 #include <autograd/ops/common.hpp>
 
 namespace ag {
 namespace ops {
 namespace {
 
-void reshape_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = reshape(g, n.shape); }
+// Per-op settings. Input shapes are not stored: backward reads them with n.input_shape(i).
+struct SliceAttrs {  // slice and pad_slice: where the slice sits
+  std::size_t axis, start;
+};
+struct IndexAttrs {  // index_select and index_add
+  std::size_t axis;
+  std::vector<std::size_t> index;
+};
+struct GatherAttrs {  // gather and scatter_add: the int64 index tensor
+  std::size_t axis;
+  Tensor index;
+};
+struct ConcatAttrs {
+  std::size_t axis;
+};
+std::ptrdiff_t signed_axis(std::size_t axis) { return static_cast<std::ptrdiff_t>(axis); }
+
+AttrList slice_attributes(const Node& n) {
+  const SliceAttrs& a = n.attrs<SliceAttrs>();
+  return {{"axis", std::to_string(a.axis)}, {"start", std::to_string(a.start)}};
+}
+AttrList index_attributes(const Node& n) {
+  const IndexAttrs& a = n.attrs<IndexAttrs>();
+  return {{"axis", std::to_string(a.axis)}, {"index", attr_text(a.index)}};
+}
+AttrList gather_attributes(const Node& n) {
+  const GatherAttrs& a = n.attrs<GatherAttrs>();
+  return {{"axis", std::to_string(a.axis)}, {"index", describe(a.index)}};
+}
+Tensor gather_index(const Node& n) { return n.attrs<GatherAttrs>().index; }
+AttrList concat_attributes(const Node& n) {
+  return {{"axis", std::to_string(n.attrs<ConcatAttrs>().axis)}};
+}
+
+void reshape_backward(const Node& n, const Tensor& g, Tensor* gi) {
+  gi[0] = reshape(g, n.input_shape(0));
+}
 // The engine sums a gradient back down to its input's shape: broadcast_to needs nothing more.
 void broadcast_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = g; }
 void slice_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = pad_slice(g, n.i0, static_cast<std::size_t>(n.i1), n.shape);
+  const SliceAttrs& a = n.attrs<SliceAttrs>();
+  gi[0] = pad_slice(g, signed_axis(a.axis), a.start, n.input_shape(0));
 }
 void pad_slice_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  std::size_t start = static_cast<std::size_t>(n.i1);
-  gi[0] = slice(g, n.i0, start, start + n.inputs[0].shape()[static_cast<std::size_t>(n.i0)]);
+  const SliceAttrs& a = n.attrs<SliceAttrs>();
+  gi[0] = slice(g, signed_axis(a.axis), a.start, a.start + n.input_shape(0)[a.axis]);
 }
 void index_select_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = index_add(g, n.i0, n.index, n.shape);
+  const IndexAttrs& a = n.attrs<IndexAttrs>();
+  gi[0] = index_add(g, signed_axis(a.axis), a.index, n.input_shape(0));
 }
 void index_add_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = index_select(g, n.i0, n.index);
+  const IndexAttrs& a = n.attrs<IndexAttrs>();
+  gi[0] = index_select(g, signed_axis(a.axis), a.index);
 }
 void gather_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = scatter_add(g, n.i0, n.saved, n.shape);
+  const GatherAttrs& a = n.attrs<GatherAttrs>();
+  gi[0] = scatter_add(g, signed_axis(a.axis), a.index, n.input_shape(0));
 }
 void scatter_add_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = gather(g, n.i0, n.saved);
+  const GatherAttrs& a = n.attrs<GatherAttrs>();
+  gi[0] = gather(g, signed_axis(a.axis), a.index);
 }
 void concat_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  std::size_t axis = static_cast<std::size_t>(n.i0), offset = 0;
-  for (std::size_t i = 0; i < n.inputs.size(); ++i) {
-    std::size_t len = n.inputs[i].shape()[axis];
-    if (n.needs_grad(i)) gi[i] = slice(g, n.i0, offset, offset + len);
+  std::size_t axis = n.attrs<ConcatAttrs>().axis, offset = 0;
+  for (std::size_t i = 0; i < n.num_inputs(); ++i) {
+    std::size_t len = n.input_shape(i)[axis];
+    if (n.needs_grad(i)) gi[i] = slice(g, signed_axis(axis), offset, offset + len);
     offset += len;
   }
 }
 void clone_backward(const Node&, const Tensor& g, Tensor* gi) { gi[0] = g; }
-void to_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = g.to(n.inputs[0].dtype()); }
+void to_backward(const Node& n, const Tensor& g, Tensor* gi) { gi[0] = g.to(n.input_dtype(0)); }
 
 // Differentiable shape ops need a float dtype when they record; int64 passes through unrecorded.
 Tensor alias_op(const OpInfo& op, const Tensor& x, Shape shape) {
   Tensor out = alias(x, std::move(shape));
-  if (Node* n = record(op, out, {&x})) n->shape = x.shape();
+  record(op, out, {&x});
   return out;
 }
 
@@ -75,29 +117,151 @@ void check_gather(const char* op, const Shape& data, std::size_t axis, const Ten
 
 }  // namespace
 
-const OpInfo& op_reshape = register_op(OpDef("reshape").backward(reshape_backward).rule("dx = reshape(dy, shape of x)").smooth());
-const OpInfo& op_broadcast_to = register_op(OpDef("broadcast_to").backward(broadcast_backward).rule("dx = dy summed over the broadcast axes").smooth());
-const OpInfo& op_slice = register_op(OpDef("slice").backward(slice_backward).rule("dx = dy placed back at the slice, 0 elsewhere").smooth());
-const OpInfo& op_pad_slice = register_op(OpDef("pad_slice").backward(pad_slice_backward).rule("dx = dy at the placed slice").smooth());
-const OpInfo& op_index_select = register_op(OpDef("index_select").backward(index_select_backward).rule("dx = dy added back at the chosen indices").smooth());
-const OpInfo& op_index_add = register_op(OpDef("index_add").backward(index_add_backward).rule("dx = dy at the indices").smooth());
-const OpInfo& op_gather = register_op(OpDef("gather").backward(gather_backward).rule("dx = dy scattered (added) back to the gathered positions").smooth());
-const OpInfo& op_scatter_add = register_op(OpDef("scatter_add").backward(scatter_add_backward).rule("dx = dy gathered from the scattered positions").smooth());
-const OpInfo& op_concat = register_op(OpDef("concat").backward(concat_backward).rule("dx_i = the slice of dy that x_i filled").smooth());
-const OpInfo& op_clone = register_op(OpDef("clone").backward(clone_backward).rule("dx = dy").smooth());
-const OpInfo& op_to = register_op(OpDef("to").backward(to_backward).rule("dx = dy converted to x's dtype").smooth());
+using namespace cases;
+
+// ---- entries: rule, per-input formulas ({0}, {1} inputs, {y} output, dy, {attr}), cases -------
+const OpInfo& op_reshape = register_op(OpDef("reshape").backward(reshape_backward)
+    .rule("dx = reshape(dy, shape of x)").grads({"reshape(dy, shape({0}))"}).smooth()
+    .cases([] {
+      return std::vector<OpCase>{
+          {"2x3 to 3x2", {A({2, 3})}, [](auto& x) { return reshape(x[0], {3, 2}) * x[0].reshape({3, 2}); }},
+          {"flatten", {A({2, 3})}, [](auto& x) { return flatten(x[0]); }},
+          {"squeeze", {A({2, 1, 3})}, [](auto& x) { return squeeze(x[0], -2); }},
+          {"unsqueeze", {A({2, 3})}, [](auto& x) { return unsqueeze(x[0], -1) * 2.0; }}};
+    }));
+const OpInfo& op_broadcast_to = register_op(OpDef("broadcast_to").backward(broadcast_backward)
+    .rule("dx = dy summed over the broadcast axes").grads({"dy summed to shape({0})"}).smooth()
+    .cases([] {
+      return std::vector<OpCase>{
+          {"to 3-D", {A({3, 1})}, [](auto& x) { return broadcast_to(x[0], {2, 3, 4}); }},
+          {"from 0-d", {A({})}, [](auto& x) { return broadcast_to(x[0], {2, 2}); }}};
+    }));
+const OpInfo& op_slice = register_op(OpDef("slice").backward(slice_backward)
+    .rule("dx = dy placed back at the slice, 0 elsewhere")
+    .grads({"pad_slice(dy, {axis}, {start}, shape({0}))"}).smooth()
+    .attrs<SliceAttrs>().attributes(slice_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"axis 0", {A({4, 3})}, [](auto& x) { return slice(x[0], 0, 1, 3); }},
+          {"axis -1", {A({2, 4})}, [](auto& x) { return slice(x[0], -1, 0, 2); }}};
+    }));
+const OpInfo& op_pad_slice = register_op(OpDef("pad_slice").backward(pad_slice_backward)
+    .rule("dx = dy at the placed slice")
+    .grads({"slice(dy, {axis}, {start}, {start} + shape({0})[{axis}])"}).smooth()
+    .attrs<SliceAttrs>().attributes(slice_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"axis 0", {A({2, 3})}, [](auto& x) { return pad_slice(x[0], 0, 1, {5, 3}); }},
+          {"axis -1", {A({2, 1})}, [](auto& x) { return pad_slice(x[0], -1, 2, {2, 3}); }}};
+    }));
+const OpInfo& op_index_select = register_op(OpDef("index_select").backward(index_select_backward)
+    .rule("dx = dy added back at the chosen indices")
+    .grads({"index_add(dy, {axis}, {index}, shape({0}))"}).smooth()
+    .attrs<IndexAttrs>().attributes(index_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"repeated rows", {A({4, 3})}, [](auto& x) { return index_select(x[0], 0, {3, 0, 3}); }},
+          {"axis -1", {A({2, 3})}, [](auto& x) { return index_select(x[0], -1, {2, 0}); }}};
+    }));
+const OpInfo& op_index_add = register_op(OpDef("index_add").backward(index_add_backward)
+    .rule("dx = dy at the indices").grads({"index_select(dy, {axis}, {index})"}).smooth()
+    .attrs<IndexAttrs>().attributes(index_attributes)
+    .cases([] {
+      return std::vector<OpCase>{{"repeated rows", {A({3, 2})},
+                                  [](auto& x) { return index_add(x[0], 0, {1, 1, 0}, {4, 2}); }}};
+    }));
+const OpInfo& op_gather = register_op(OpDef("gather").backward(gather_backward)
+    .rule("dx = dy scattered (added) back to the gathered positions")
+    .grads({"scatter_add(dy, {axis}, {index}, shape({0}))"}).smooth()
+    .attrs<GatherAttrs>().attributes(gather_attributes).index(gather_index)
+    .cases([] {
+      Tensor i = idx({1, 3, 0, 0, 2, 1}, {3, 2});
+      return std::vector<OpCase>{
+          {"axis 1", {A({3, 4})}, [i](auto& x) { return gather(x[0], 1, i); }},
+          {"axis 0", {A({4, 2})}, [](auto& x) { return gather(x[0], 0, idx({3, 0, 1, 1}, {2, 2})); }}};
+    }));
+const OpInfo& op_scatter_add = register_op(OpDef("scatter_add").backward(scatter_add_backward)
+    .rule("dx = dy gathered from the scattered positions")
+    .grads({"gather(dy, {axis}, {index})"}).smooth()
+    .attrs<GatherAttrs>().attributes(gather_attributes).index(gather_index)
+    .cases([] {
+      Tensor i = idx({1, 3, 0, 0, 2, 1}, {3, 2});
+      return std::vector<OpCase>{
+          {"axis 1", {A({3, 2})}, [i](auto& x) { return scatter_add(x[0], 1, i, {3, 4}); }},
+          {"collisions", {A({2, 2})},
+           [](auto& x) { return scatter_add(x[0], -1, idx({1, 1, 0, 0}, {2, 2}), {2, 3}); }}};
+    }));
+const OpInfo& op_concat = register_op(OpDef("concat").backward(concat_backward)
+    .rule("dx_i = the slice of dy that x_i filled")
+    .grads({"slice(dy, {axis}, offset({i}), offset({i}) + shape({i})[{axis}])"}).smooth()
+    .attrs<ConcatAttrs>().attributes(concat_attributes)
+    .cases([] {
+      return std::vector<OpCase>{
+          {"axis 0", {A({2, 3}), A({1, 3})}, [](auto& x) { return concat({x[0], x[1]}, 0); }},
+          {"axis -1, three", {A({2, 1}), A({2, 2}), A({2, 3})},
+           [](auto& x) { return concat({x[0], x[1], x[2]}, -1); }}};
+    }));
+const OpInfo& op_clone = register_op(OpDef("clone").backward(clone_backward)
+    .rule("dx = dy").grads({"dy"}).smooth()
+    .cases([] { return unary_cases([](auto& x) { return x.clone() * x; }); }));
+const OpInfo& op_to = register_op(OpDef("to").backward(to_backward)
+    .rule("dx = dy converted to x's dtype").grads({"dy.to(dtype({0}))"}).smooth()
+    .cases([] {
+      // float64 -> float32 -> float64 rounds to float32: differences need a coarser step.
+      return std::vector<OpCase>{{"through float32", {A({2, 3})},
+                                  [](auto& x) { return x[0].to(float32).to(float64); },
+                                  1e-2, 1e-4, 1e-3}};
+    }));
 
 }  // namespace ops
 
 using namespace ops;
 
-Tensor reshape(const Tensor& x, const Shape& shape) {
+// The shape with its one ag::infer dimension (if any) filled in from x's element count.
+static Shape inferred_shape(const Tensor& x, Shape shape) {
+  std::size_t at = shape.size(), known = 1;
+  for (std::size_t k = 0; k < shape.size(); ++k) {
+    if (shape[k] != infer) {
+      known *= shape[k];
+    } else if (at != shape.size()) {
+      fail("reshape: only one dimension can be ag::infer, got two in the new shape for " +
+           describe(x));
+    } else {
+      at = k;
+    }
+  }
+  if (at == shape.size()) return shape;
+  if (known == 0 || x.numel() % known != 0)
+    fail("reshape: cannot infer a dimension: " + describe(x) + " has " +
+         std::to_string(x.numel()) + " elements, not a multiple of the " + std::to_string(known) +
+         " given by the other dimensions");
+  shape[at] = x.numel() / known;
+  return shape;
+}
+
+Tensor reshape(const Tensor& x, const Shape& new_shape) {
   check_defined("reshape", x);
+  Shape shape = inferred_shape(x, new_shape);
   const std::size_t n = checked_numel("reshape", shape);
   if (n != x.numel())
     fail("reshape: cannot reshape " + describe(x) + " (" + std::to_string(x.numel()) +
          " elements) to " + shape_str(shape) + " (" + std::to_string(n) + " elements)");
   return alias_op(op_reshape, x, shape);
+}
+
+Tensor select(const Tensor& x, std::ptrdiff_t axis, std::int64_t index) {
+  check_defined("select", x);
+  std::size_t a = norm_axis("select", axis, x.dim(), x);
+  std::int64_t n = static_cast<std::int64_t>(x.shape()[a]);
+  std::int64_t i = index < 0 ? index + n : index;
+  if (i < 0 || i >= n)
+    fail("select: index " + std::to_string(index) + " is out of range for axis " +
+         std::to_string(axis) + " of " + describe(x) + " (valid: " + std::to_string(-n) + " to " +
+         std::to_string(n - 1) + ")");
+  Shape s = x.shape();
+  s.erase(s.begin() + static_cast<std::ptrdiff_t>(a));
+  auto u = static_cast<std::size_t>(i);
+  return reshape(slice(x, axis, u, u + 1), s);  // a composite: slice's backward pads with zeros
 }
 
 Tensor flatten(const Tensor& x) {
@@ -150,11 +314,7 @@ Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_
   s[a] = stop - start;
   Tensor out = make_tensor(s, x.dtype());
   kernels::slice(x, a, start, out);
-  if (Node* n = record(op_slice, out, {&x})) {
-    n->i0 = static_cast<std::ptrdiff_t>(a);
-    n->i1 = static_cast<std::ptrdiff_t>(start);
-    n->shape = x.shape();
-  }
+  record(op_slice, out, {&x}, SliceAttrs{a, start});
   return out;
 }
 
@@ -169,10 +329,7 @@ Tensor pad_slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, const 
          std::to_string(start) + " along axis " + std::to_string(axis));
   Tensor out = make_tensor(shape, x.dtype(), "pad_slice");
   kernels::pad_slice(x, a, start, out);
-  if (Node* n = record(op_pad_slice, out, {&x})) {
-    n->i0 = static_cast<std::ptrdiff_t>(a);
-    n->i1 = static_cast<std::ptrdiff_t>(start);
-  }
+  record(op_pad_slice, out, {&x}, SliceAttrs{a, start});
   return out;
 }
 
@@ -184,11 +341,7 @@ Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const std::vector<std:
   s[a] = index.size();
   Tensor out = make_tensor(s, x.dtype());
   kernels::index_select(x, a, index, out);
-  if (Node* n = record(op_index_select, out, {&x})) {
-    n->i0 = static_cast<std::ptrdiff_t>(a);
-    n->index = index;
-    n->shape = x.shape();
-  }
+  if (recording(x)) record(op_index_select, out, {&x}, IndexAttrs{a, index});
   return out;
 }
 
@@ -204,10 +357,7 @@ Tensor index_add(const Tensor& src, std::ptrdiff_t axis, const std::vector<std::
   Tensor out = make_tensor(shape, src.dtype(), "index_add");
   check_index("index_add", out, a, index);
   kernels::index_add(src, a, index, out);
-  if (Node* n = record(op_index_add, out, {&src})) {
-    n->i0 = static_cast<std::ptrdiff_t>(a);
-    n->index = index;
-  }
+  if (recording(src)) record(op_index_add, out, {&src}, IndexAttrs{a, index});
   return out;
 }
 
@@ -217,11 +367,7 @@ Tensor gather(const Tensor& x, std::ptrdiff_t axis, const Tensor& index) {
   check_gather("gather", x.shape(), a, index, x);
   Tensor out = make_tensor(index.shape(), x.dtype());
   kernels::gather(x, a, index, out);
-  if (Node* n = record(op_gather, out, {&x})) {
-    n->i0 = static_cast<std::ptrdiff_t>(a);
-    n->saved = index;
-    n->shape = x.shape();
-  }
+  record(op_gather, out, {&x}, GatherAttrs{a, index});
   return out;
 }
 
@@ -235,10 +381,7 @@ Tensor scatter_add(const Tensor& src, std::ptrdiff_t axis, const Tensor& index, 
   check_gather("scatter_add", shape, a, index, src);
   Tensor out = make_tensor(shape, src.dtype(), "scatter_add");
   kernels::scatter_add(src, a, index, out);
-  if (Node* n = record(op_scatter_add, out, {&src})) {
-    n->i0 = static_cast<std::ptrdiff_t>(a);
-    n->saved = index;
-  }
+  record(op_scatter_add, out, {&src}, GatherAttrs{a, index});
   return out;
 }
 
@@ -260,7 +403,7 @@ Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis) {
   }
   Tensor out = make_tensor(s, first.dtype(), "concat");
   kernels::concat(xs, a, out);
-  if (Node* n = record(op_concat, out, xs)) n->i0 = static_cast<std::ptrdiff_t>(a);
+  record(op_concat, out, xs, ConcatAttrs{a});
   return out;
 }
 

@@ -19,7 +19,7 @@ const void* key_of(const Tensor& t) {
 // An int64 tensor an op reads besides its inputs (gather's indices, the labels of a
 // cross-entropy): drawn as a constant input so that the picture shows where it comes from.
 Tensor index_tensor(const Node& n) {
-  return n.saved.defined() && n.saved.dtype() == int64 ? n.saved : Tensor();
+  return n.op && n.op->index ? n.op->index(n) : Tensor();
 }
 
 class Walker {
@@ -253,26 +253,9 @@ const OpInfo* info_of(const OpVertex& o) { return o.node->op; }
 
 const std::string* scope_of(const OpVertex& o) { return o.node->scope.get(); }
 
-// Until every entry declares .attributes(), the scalar ops' attributes are read here.
 AttrList attributes_of(const OpVertex& o) {
   const Node& n = *o.node;
-  if (n.op && n.op->attributes) return n.op->attributes(n);
-  const std::string op = o.name;
-  auto text = [](double v) {
-    std::ostringstream s;
-    s.precision(17);
-    s << v;
-    return s.str();
-  };
-  if (op == "add_scalar" || op == "rsub_scalar" || op == "mul_scalar" || op == "div_scalar" ||
-      op == "rdiv_scalar")
-    return {{"c", text(n.a)}};
-  if (op == "pow") return {{"p", text(n.a)}};
-  if (op == "leaky_relu") return {{"slope", text(n.a)}};
-  if (op == "clamp") return {{"lo", text(n.a)}, {"hi", text(n.b)}};
-  if (op == "matmul")
-    return {{"trans_a", n.flag ? "true" : "false"}, {"trans_b", n.flag2 ? "true" : "false"}};
-  return {};
+  return n.op && n.op->attributes ? n.op->attributes(n) : AttrList();
 }
 
 std::string module_path(const std::string& scope) {

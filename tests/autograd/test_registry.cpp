@@ -1,9 +1,12 @@
 // Gradient checks generated from the op registry: one Catch2 test per registered op and float
-// dtype ("gradcheck/<op>/float64", "gradcheck/<op>/float32"), plus the composite ops.
+// dtype ("gradcheck/<op>/float64", "gradcheck/<op>/float32"), from the cases in the op's own
+// entry (OpDef::cases in autograd/ops/*.cpp), plus the composite ops below, which have no entry.
 //  - float64: gradcheck against central differences over every case (broadcasting, size-1
 //    dimensions, negative axes), and gradgradcheck for ops the registry marks smooth.
 //  - float32: the float32 forward and backward against the float64 analytic results.
-// An op in the registry without cases here fails its test, so no op can skip the checks.
+// An entry without cases fails its test, so no op can skip the checks. The test links the whole
+// ag library (tests/autograd/CMakeLists.txt), so every op file's entries are registered here.
+#include <cctype>
 #include <deque>
 #include <functional>
 #include <map>
@@ -11,167 +14,69 @@
 #include <catch2/catch.hpp>
 
 #include <autograd/autograd.hpp>
+#include <autograd/detail/node.hpp>  // to find an entry's node and read its attributes
 
 using namespace ag;
 
+namespace ag_tests {
+std::vector<void (*)()>& deferred_registrations();  // tests/main.cpp
+}
+
 namespace {
 
-enum class Kind { Any, Positive, Unit };  // values: normal, in [0.5, 1.5], in (0.05, 0.95)
-struct In {
-  Shape shape;
-  Kind kind = Kind::Any;
-};
-struct Case {
-  std::string what;
-  std::vector<In> inputs;
-  ag::CheckFunction f;
-  GradcheckOptions options{};
-};
-
+CaseInput A(Shape s) { return {std::move(s), Domain::Any}; }
 Tensor idx(std::vector<double> v, Shape s) { return tensor(std::move(v), std::move(s), int64); }
-In P(Shape s) { return {std::move(s), Kind::Positive}; }
-In U(Shape s) { return {std::move(s), Kind::Unit}; }
-In A(Shape s) { return {std::move(s), Kind::Any}; }
 
-// Cases of one binary op over the broadcasting patterns that matter.
-std::vector<Case> binary_cases(std::function<Tensor(const Tensor&, const Tensor&)> op, Kind kb) {
-  auto f = [op](const std::vector<Tensor>& x) { return op(x[0], x[1]); };
-  return {{"same shape", {A({2, 3}), {{2, 3}, kb}}, f},
-          {"row broadcast", {A({2, 3}), {{3}, kb}}, f},
-          {"both broadcast", {A({2, 1, 3}), {{4, 1}, kb}}, f},
-          {"0-d with matrix", {A({}), {{2, 2}, kb}}, f},
-          {"size-1 dims", {A({1, 3, 1}), {{1, 1, 2}, kb}}, f}};
-}
-
-std::vector<Case> unary_cases(std::function<Tensor(const Tensor&)> op, Kind k = Kind::Any) {
-  auto f = [op](const std::vector<Tensor>& x) { return op(x[0]); };
-  return {{"matrix", {{{2, 3}, k}}, f}, {"size-1 dims", {{{1, 4, 1}, k}}, f}, {"0-d", {{{}, k}}, f}};
-}
-
-std::map<std::string, std::vector<Case>> make_cases() {
-  std::map<std::string, std::vector<Case>> c;
-  c["add"] = binary_cases([](auto& a, auto& b) { return a + b; }, Kind::Any);
-  c["sub"] = binary_cases([](auto& a, auto& b) { return a - b; }, Kind::Any);
-  c["mul"] = binary_cases([](auto& a, auto& b) { return a * b; }, Kind::Any);
-  c["div"] = binary_cases([](auto& a, auto& b) { return a / b; }, Kind::Positive);
-  c["maximum"] = binary_cases([](auto& a, auto& b) { return maximum(a, b); }, Kind::Any);
-  c["minimum"] = binary_cases([](auto& a, auto& b) { return minimum(a, b); }, Kind::Any);
-  c["maximum"].push_back({"tie splits the gradient", {A({3})}, [](auto& x) { return maximum(x[0], x[0]) * 3.0; }});
-
-  c["neg"] = unary_cases([](auto& x) { return -x; });
-  c["exp"] = unary_cases([](auto& x) { return exp(x); });
-  c["log"] = unary_cases([](auto& x) { return log(x); }, Kind::Positive);
-  c["sqrt"] = unary_cases([](auto& x) { return sqrt(x); }, Kind::Positive);
-  c["abs"] = unary_cases([](auto& x) { return abs(x); });
-  c["sin"] = unary_cases([](auto& x) { return sin(x); });
-  c["cos"] = unary_cases([](auto& x) { return cos(x); });
-  c["tanh"] = unary_cases([](auto& x) { return tanh(x); });
-  c["sigmoid"] = unary_cases([](auto& x) { return sigmoid(x); });
-  c["relu"] = unary_cases([](auto& x) { return relu(x); });
-  c["leaky_relu"] = unary_cases([](auto& x) { return leaky_relu(x, 0.1); });
-  c["softplus"] = unary_cases([](auto& x) { return softplus(x); });
-  c["softplus"].push_back({"beyond the threshold", {A({3})}, [](auto& x) { return softplus(x[0] + 25.0); }});
-  c["clamp"] = unary_cases([](auto& x) { return clamp(x, -0.5, 0.5); });
-  c["pow"] = unary_cases([](auto& x) { return pow(x, 3); });
-  for (double p : {2.5, -1.5, 0.0, 1.0})
-    c["pow"].push_back({"p = " + std::to_string(p), {P({2, 3})}, [p](auto& x) { return pow(x[0], p); }});
-  c["step"] = unary_cases([](auto& x) { return step(x) * x; });
-  c["add_scalar"] = unary_cases([](auto& x) { return x + 2.0; });
-  c["add_scalar"].push_back({"sub scalar", {A({2, 3})}, [](auto& x) { return x[0] - 2.0; }});
-  c["rsub_scalar"] = unary_cases([](auto& x) { return 2.0 - x; });
-  c["mul_scalar"] = unary_cases([](auto& x) { return 3.0 * x; });
-  c["div_scalar"] = unary_cases([](auto& x) { return x / 4.0; });
-  c["rdiv_scalar"] = unary_cases([](auto& x) { return 3.0 / x; }, Kind::Positive);
-  c["sigmoid_backward"] = {{"g and y", {A({2, 3}), U({2, 3})}, [](auto& x) { return sigmoid_backward(x[0], x[1]); }},
-                           {"broadcast y", {A({2, 3}), U({3})}, [](auto& x) { return sigmoid_backward(x[0], x[1]); }}};
-  c["tanh_backward"] = {{"g and y", {A({2, 3}), U({2, 3})}, [](auto& x) { return tanh_backward(x[0], x[1]); }},
-                        {"broadcast g", {A({1, 3}), U({2, 3})}, [](auto& x) { return tanh_backward(x[0], x[1]); }}};
-
-  c["sum"] = {{"all", {A({2, 3, 4})}, [](auto& x) { return sum(x[0]); }},
-              {"axis 1", {A({2, 3, 4})}, [](auto& x) { return sum(x[0], {1}); }},
-              {"axis -1 keepdim", {A({2, 3, 4})}, [](auto& x) { return sum(x[0], {-1}, true); }},
-              {"axes 0 and 2", {A({2, 3, 4})}, [](auto& x) { return sum(x[0], {0, 2}); }},
-              {"size-1 axis", {A({3, 1})}, [](auto& x) { return sum(x[0], {1}); }}};
-  c["max"] = {{"axis 1", {A({3, 4})}, [](auto& x) { return max(x[0], 1); }},
-              {"axis -1 keepdim", {A({2, 3, 4})}, [](auto& x) { return max(x[0], -1, true); }},
-              {"axis 0", {A({3, 4})}, [](auto& x) { return max(x[0], 0); }}};
-  c["min"] = {{"axis 1", {A({3, 4})}, [](auto& x) { return min(x[0], 1); }},
-              {"axis -2 keepdim", {A({2, 3, 4})}, [](auto& x) { return min(x[0], -2, true); }}};
-
-  auto mm = [](auto& x) { return matmul(x[0], x[1]); };
-  c["matmul"] = {{"2-D", {A({2, 3}), A({3, 4})}, mm},
-                 {"vector-matrix", {A({3}), A({3, 2})}, mm},
-                 {"matrix-vector", {A({2, 3}), A({3})}, mm},
-                 {"vector-vector", {A({3}), A({3})}, mm},
-                 {"batched", {A({2, 2, 3}), A({2, 3, 2})}, mm},
-                 {"batched with 2-D", {A({2, 2, 3}), A({3, 2})}, mm},
-                 {"2-D with batched", {A({2, 3}), A({2, 3, 2})}, mm},
-                 {"batch of 1 broadcasts", {A({1, 2, 3}), A({3, 3, 2})}, mm},
-                 {"transposed flags", {A({3, 2}), A({4, 3})}, [](auto& x) { return matmul_flags(x[0], x[1], true, true); }}};
-  c["linear"] = {{"with bias", {A({4, 3}), A({2, 3}), A({2})}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
-                 {"without bias", {A({4, 3}), A({2, 3})}, [](auto& x) { return linear(x[0], x[1], Tensor()); }},
-                 {"one sample", {A({1, 3}), A({5, 3}), A({5})}, [](auto& x) { return linear(x[0], x[1], x[2]); }}};
-  c["transpose"] = {{"axes 0, 2", {A({2, 3, 4})}, [](auto& x) { return transpose(x[0], 0, 2); }},
-                    {"t", {A({2, 3})}, [](auto& x) { return t(x[0]); }},
-                    {"negative axes", {A({2, 3, 4})}, [](auto& x) { return transpose(x[0], -1, -2); }}};
-  c["reshape"] = {{"2x3 to 3x2", {A({2, 3})}, [](auto& x) { return reshape(x[0], {3, 2}) * x[0].reshape({3, 2}); }},
-                  {"flatten", {A({2, 3})}, [](auto& x) { return flatten(x[0]); }},
-                  {"squeeze", {A({2, 1, 3})}, [](auto& x) { return squeeze(x[0], -2); }},
-                  {"unsqueeze", {A({2, 3})}, [](auto& x) { return unsqueeze(x[0], -1) * 2.0; }}};
-  c["broadcast_to"] = {{"to 3-D", {A({3, 1})}, [](auto& x) { return broadcast_to(x[0], {2, 3, 4}); }},
-                       {"from 0-d", {A({})}, [](auto& x) { return broadcast_to(x[0], {2, 2}); }}};
-  c["slice"] = {{"axis 0", {A({4, 3})}, [](auto& x) { return slice(x[0], 0, 1, 3); }},
-                {"axis -1", {A({2, 4})}, [](auto& x) { return slice(x[0], -1, 0, 2); }}};
-  c["pad_slice"] = {{"axis 0", {A({2, 3})}, [](auto& x) { return pad_slice(x[0], 0, 1, {5, 3}); }},
-                    {"axis -1", {A({2, 1})}, [](auto& x) { return pad_slice(x[0], -1, 2, {2, 3}); }}};
-  c["index_select"] = {{"repeated rows", {A({4, 3})}, [](auto& x) { return index_select(x[0], 0, {3, 0, 3}); }},
-                       {"axis -1", {A({2, 3})}, [](auto& x) { return index_select(x[0], -1, {2, 0}); }}};
-  c["index_add"] = {{"repeated rows", {A({3, 2})}, [](auto& x) { return index_add(x[0], 0, {1, 1, 0}, {4, 2}); }}};
-  Tensor gi = idx({1, 3, 0, 0, 2, 1}, {3, 2});
-  c["gather"] = {{"axis 1", {A({3, 4})}, [gi](auto& x) { return gather(x[0], 1, gi); }},
-                 {"axis 0", {A({4, 2})}, [](auto& x) { return gather(x[0], 0, idx({3, 0, 1, 1}, {2, 2})); }}};
-  c["scatter_add"] = {{"axis 1", {A({3, 2})}, [gi](auto& x) { return scatter_add(x[0], 1, gi, {3, 4}); }},
-                      {"collisions", {A({2, 2})}, [](auto& x) { return scatter_add(x[0], -1, idx({1, 1, 0, 0}, {2, 2}), {2, 3}); }}};
-  c["concat"] = {{"axis 0", {A({2, 3}), A({1, 3})}, [](auto& x) { return concat({x[0], x[1]}, 0); }},
-                 {"axis -1, three", {A({2, 1}), A({2, 2}), A({2, 3})}, [](auto& x) { return concat({x[0], x[1], x[2]}, -1); }}};
-  c["clone"] = unary_cases([](auto& x) { return x.clone() * x; });
-  // float64 -> float32 -> float64 rounds to float32: differences need a coarser step.
-  c["to"] = {{"through float32", {A({2, 3})}, [](auto& x) { return x[0].to(float32).to(float64); }, {1e-2, 1e-4, 1e-3}}};
-
-  // Composite ops: no registry entry of their own, checked the same way.
-  c["composite:mean"] = {{"all", {A({2, 3})}, [](auto& x) { return mean(x[0]); }},
-                         {"axis -1 keepdim", {A({2, 3})}, [](auto& x) { return mean(x[0], {-1}, true); }}};
-  c["composite:logsumexp"] = {{"axis 1", {A({3, 4})}, [](auto& x) { return logsumexp(x[0], 1); }},
-                              {"axis 0 keepdim", {A({3, 4})}, [](auto& x) { return logsumexp(x[0], 0, true); }}};
-  c["composite:softmax"] = {{"axis -1", {A({3, 4})}, [](auto& x) { return softmax(x[0], -1); }},
-                            {"axis 0", {A({3, 4})}, [](auto& x) { return softmax(x[0], 0); }}};
-  c["log_softmax"] = {{"axis 1", {A({3, 4})}, [](auto& x) { return log_softmax(x[0], 1); }},
-                      {"axis 0", {A({3, 4})}, [](auto& x) { return log_softmax(x[0], 0); }},
-                      {"middle axis of 3-d", {A({2, 3, 4})}, [](auto& x) { return log_softmax(x[0], 1); }},
-                      {"axis -1, a size-1 row", {A({3, 1})}, [](auto& x) { return log_softmax(x[0], -1); }},
-                      {"shifted by 50", {A({2, 3})}, [](auto& x) { return log_softmax(x[0] + 50.0, 1); }}};
-  c["composite:stack"] = {{"axis 1", {A({2, 3}), A({2, 3})}, [](auto& x) { return stack({x[0], x[1]}, 1); }}};
-  c["composite:cross_entropy"] = {{"log_softmax + gather", {A({3, 4})}, [](auto& x) {
+// Composite ops: built from registered ones, so they have no entry of their own. They are
+// checked the same way, because each composes its parts in its own way (shifts, keepdims).
+std::map<std::string, std::vector<OpCase>> make_composite_cases() {
+  std::map<std::string, std::vector<OpCase>> c;
+  c["mean"] = {{"all", {A({2, 3})}, [](auto& x) { return mean(x[0]); }},
+               {"axis -1 keepdim", {A({2, 3})}, [](auto& x) { return mean(x[0], {-1}, true); }}};
+  c["logsumexp"] = {{"axis 1", {A({3, 4})}, [](auto& x) { return logsumexp(x[0], 1); }},
+                    {"axis 0 keepdim", {A({3, 4})}, [](auto& x) { return logsumexp(x[0], 0, true); }}};
+  c["softmax"] = {{"axis -1", {A({3, 4})}, [](auto& x) { return softmax(x[0], -1); }},
+                  {"axis 0", {A({3, 4})}, [](auto& x) { return softmax(x[0], 0); }}};
+  c["stack"] = {{"axis 1", {A({2, 3}), A({2, 3})}, [](auto& x) { return stack({x[0], x[1]}, 1); }}};
+  c["cross_entropy"] = {{"log_softmax + gather", {A({3, 4})}, [](auto& x) {
     return -mean(gather(log_softmax(x[0], 1), 1, idx({2, 0, 3}, {3, 1})));
   }}};
-  c["composite:mlp"] = {{"linear-sigmoid-linear", {A({4, 3}), A({5, 3}), A({5}), A({2, 5}), A({2})}, [](auto& x) {
+  c["mlp"] = {{"linear-sigmoid-linear", {A({4, 3}), A({5, 3}), A({5}), A({2, 5}), A({2})}, [](auto& x) {
     return sum(tanh(linear(sigmoid(linear(x[0], x[1], x[2])), x[3], x[4])));
   }}};
   return c;
 }
 
-const std::map<std::string, std::vector<Case>>& cases() {
-  static const auto c = make_cases();
+const std::map<std::string, std::vector<OpCase>>& composite_cases() {
+  static const auto c = make_composite_cases();
   return c;
 }
 
-std::vector<Tensor> make_inputs(const Case& k, Dtype dtype, std::uint64_t seed) {
+const OpInfo* find_entry(const std::string& name) {
+  for (const OpInfo* op : op_registry())
+    if (name == op->name) return op;
+  return nullptr;
+}
+
+// An op's cases: its entry's, or a composite's ("composite:softmax").
+std::vector<OpCase> cases_of(const std::string& op) {
+  const std::string prefix = "composite:";
+  if (op.rfind(prefix, 0) == 0) return composite_cases().at(op.substr(prefix.size()));
+  const OpInfo* entry = find_entry(op);
+  REQUIRE(entry != nullptr);
+  REQUIRE(entry->cases != nullptr);  // every registry op needs cases
+  return entry->cases();
+}
+
+GradcheckOptions options_of(const OpCase& k) { return {k.eps, k.atol, k.rtol}; }
+
+std::vector<Tensor> make_inputs(const OpCase& k, Dtype dtype, std::uint64_t seed) {
   manual_seed(seed);
   std::vector<Tensor> xs;
-  for (const In& in : k.inputs) {
-    Tensor r = in.kind == Kind::Any ? randn(in.shape, float64) : rand(in.shape, float64);
-    if (in.kind == Kind::Positive) r = r + 0.5;
-    if (in.kind == Kind::Unit) r = r * 0.9 + 0.05;
+  for (const CaseInput& in : k.inputs) {
+    Tensor r = in.domain == Domain::Any ? randn(in.shape, float64) : rand(in.shape, float64);
+    if (in.domain == Domain::Positive) r = r + 0.5;
+    if (in.domain == Domain::Unit) r = r * 0.9 + 0.05;
     Tensor x = r.to(dtype).detach();
     x.requires_grad_();
     xs.push_back(x);
@@ -180,20 +85,18 @@ std::vector<Tensor> make_inputs(const Case& k, Dtype dtype, std::uint64_t seed) 
 }
 
 void check_float64(const std::string& op, bool smooth) {
-  const auto& all = cases();
-  auto it = all.find(op);
-  REQUIRE(it != all.end());  // every registry op needs cases
-  REQUIRE_FALSE(it->second.empty());
+  const std::vector<OpCase> cases = cases_of(op);
+  REQUIRE_FALSE(cases.empty());
   std::uint64_t seed = 1;
-  for (const Case& k : it->second) {
+  for (const OpCase& k : cases) {
     INFO(op << ": " << k.what);
     std::vector<Tensor> xs = make_inputs(k, float64, seed++);
-    GradcheckResult r = gradcheck(k.f, xs, k.options);
+    GradcheckResult r = gradcheck(k.f, xs, options_of(k));
     INFO(r.report());
     CHECK(r.ok);
     CHECK(r.warnings.empty());
     if (smooth) {
-      GradcheckResult rr = gradgradcheck(k.f, xs, k.options);
+      GradcheckResult rr = gradgradcheck(k.f, xs, options_of(k));
       INFO(rr.report());
       CHECK(rr.ok);
     }
@@ -201,11 +104,10 @@ void check_float64(const std::string& op, bool smooth) {
 }
 
 void check_float32(const std::string& op) {
-  const auto& all = cases();
-  auto it = all.find(op);
-  REQUIRE(it != all.end());
+  const std::vector<OpCase> cases = cases_of(op);
+  REQUIRE_FALSE(cases.empty());
   std::uint64_t seed = 1;
-  for (const Case& k : it->second) {
+  for (const OpCase& k : cases) {
     INFO(op << ": " << k.what);
     std::vector<Tensor> x32 = make_inputs(k, float32, seed++);
     Tensor y32 = k.f(x32);
@@ -229,7 +131,7 @@ void check_float32(const std::string& op) {
   }
 }
 
-// Catch2 test cases made at start-up, one per (op, dtype).
+// Catch2 test cases, one per (op, dtype).
 struct OpTest : Catch::ITestInvoker {
   std::string op;
   bool smooth;
@@ -248,31 +150,86 @@ std::deque<std::string>& names() {
   return n;
 }
 
-struct Registrar {
-  Registrar() {
-    std::vector<std::pair<std::string, bool>> ops;
-    for (const OpInfo* op : op_registry()) ops.emplace_back(op->name, op->smooth);
-    for (const auto& kv : cases())
-      if (kv.first.rfind("composite:", 0) == 0) ops.emplace_back(kv.first, true);
-    for (const auto& [op, smooth] : ops)
-      for (Dtype d : {float64, float32}) {
-        names().push_back("gradcheck/" + op + "/" + dtype_name(d));
-        Catch::AutoReg(new OpTest(op, smooth, d), CATCH_INTERNAL_LINEINFO, Catch::StringRef(),
-                       Catch::NameAndTags{names().back(), "[gradcheck]"});
-      }
-  }
-} registrar;
+void register_op_tests() {
+  std::vector<std::pair<std::string, bool>> ops;
+  for (const OpInfo* op : op_registry()) ops.emplace_back(op->name, op->smooth);
+  for (const auto& kv : composite_cases()) ops.emplace_back("composite:" + kv.first, true);
+  for (const auto& [op, smooth] : ops)
+    for (Dtype d : {float64, float32}) {
+      names().push_back("gradcheck/" + op + "/" + dtype_name(d));
+      Catch::AutoReg(new OpTest(op, smooth, d), CATCH_INTERNAL_LINEINFO, Catch::StringRef(),
+                     Catch::NameAndTags{names().back(), "[gradcheck]"});
+    }
+}
+
+// The op entries register themselves from the library's static initialisers, in no fixed order
+// relative to this file's: the tests are made in main (tests/main.cpp), once all have run.
+const bool deferred = (ag_tests::deferred_registrations().push_back(&register_op_tests), true);
 
 }  // namespace
 
-TEST_CASE("every registered op has gradcheck cases", "[gradcheck]") {
+TEST_CASE("every registered op has cases, a backward, a rule and one formula per input", "[gradcheck]") {
   for (const OpInfo* op : op_registry()) {
     INFO(op->name);
-    CHECK(cases().count(op->name) == 1);
+    CHECK(op->cases != nullptr);
     CHECK(op->backward != nullptr);
     CHECK(std::string(op->rule).size() > 0);
+    REQUIRE_FALSE(op->grads.empty());
+    if (op->cases == nullptr) continue;
+    for (const OpCase& k : op->cases()) {
+      INFO(k.what);
+      // concat takes any number of inputs: its one formula is written with {i}.
+      if (op->grads.size() == 1 && op->grads[0].find("{i}") != std::string::npos) continue;
+      CHECK(op->grads.size() >= k.inputs.size());
+    }
   }
-  CHECK(op_registry().size() >= 40);
+  // The registry is filled by the op files' static initialisers: with the whole library linked,
+  // it holds every entry of every file (a file the linker dropped would be missing here).
+  for (const char* name : {"add", "tanh", "sum", "matmul", "slice", "log_softmax", "where", "norm"})
+    CHECK(find_entry(name) != nullptr);
+  CHECK(op_registry().size() >= 45);
+}
+
+// The nearest node of `op` in the graph behind y (the cases build small graphs).
+const Node* find_node(const Tensor& y, const OpInfo* op) {
+  std::vector<const Node*> stack{y.impl()->grad_fn.get()};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!n) continue;
+    if (n->op == op) return n;
+    for (std::size_t i = 0; i < n->num_inputs(); ++i)
+      if (n->inputs[i].defined()) stack.push_back(n->inputs[i].impl()->grad_fn.get());
+  }
+  return nullptr;
+}
+
+TEST_CASE("a formula's placeholders name inputs, the output and the entry's attributes", "[gradcheck]") {
+  for (const OpInfo* op : op_registry()) {
+    INFO(op->name);
+    REQUIRE(op->cases != nullptr);
+    OpCase k = op->cases().front();
+    std::vector<Tensor> xs = make_inputs(k, float64, 1);
+    Tensor y = k.f(xs);
+    const Node* n = find_node(y, op);
+    REQUIRE(n != nullptr);  // an entry's first case records the entry's own op
+    AttrList attrs = op->attributes ? op->attributes(*n) : AttrList{};
+    for (const auto& [name, text] : attrs) CHECK_FALSE(text.empty());
+    for (const std::string& g : op->grads) {
+      INFO(g);
+      for (std::size_t at = g.find('{'); at != std::string::npos; at = g.find('{', at + 1)) {
+        std::size_t end = g.find('}', at);
+        REQUIRE(end != std::string::npos);
+        std::string key = g.substr(at + 1, end - at - 1);
+        INFO(key);
+        bool known = key == "y" || key == "i" ||
+                     (!key.empty() && std::isdigit(static_cast<unsigned char>(key[0])) &&
+                      std::stoul(key) < n->num_inputs());
+        for (const auto& attr : attrs) known = known || attr.first == key;
+        CHECK(known);
+      }
+    }
+  }
 }
 
 TEST_CASE("gradcheck catches a wrong derivative", "[gradcheck]") {

@@ -21,11 +21,12 @@ class Bytes {
   bool empty() const { return i_ >= n_; }
   std::uint8_t u8() { return i_ < n_ ? p_[i_++] : 0; }
   std::int64_t small_int() { return static_cast<std::int8_t>(u8()) % 6; }  // axes -5..5
-  // Mostly 0-3; sometimes a size that overflows or runs out of memory at once.
+  // Mostly 0-3; sometimes a size that overflows, or runs out of memory at once: at least 2^40
+  // elements (4 TiB), which no allocator grants, so a huge dimension never allocates for real.
   std::size_t dim() {
     static const std::size_t huge[] = {std::size_t(1) << 40, std::size_t(1) << 62,
                                        std::numeric_limits<std::size_t>::max(),
-                                       0xAAAAAAAAAAAAAAABull, (std::size_t(1) << 32) + 1};
+                                       0xAAAAAAAAAAAAAAABull, (std::size_t(1) << 41) + 1};
     const std::uint8_t b = u8();
     return b < 240 ? b % 4 : huge[b % 5];
   }

@@ -246,7 +246,7 @@ TEST_CASE("to_dot draws the int64 indices an op reads as constants", "[graph][do
   require_graphviz_accepts(dot, "indices");
   std::string index_line;
   for (const std::string& line : graph_test::lines_of(dot))
-    if (line.find("int64") != std::string::npos) index_line = line;
+    if (line.find("int64 | value") != std::string::npos) index_line = line;
   INFO(dot);
   REQUIRE(!index_line.empty());
   CHECK(index_line.find("filled,dashed") != std::string::npos);  // styled as a constant

@@ -170,7 +170,7 @@ TEST_CASE("trace of a small layer: vectors and matrices in full", "[graph][trace
     for (int j = 0; j < 3; ++j) dW.push_back(dz[i] * xv[j]);
   require_close(step_result(trace, "dL/dW", 1), dW);  // the parameters' summary
   // The rule in the tensors' own names (x as matmul reshaped it); the constant gets no rule.
-  CHECK(trace.find("local derivative: dW = dmatmul#1 const#1^T\n") != std::string::npos);
+  CHECK(trace.find("local derivative: dW = dmatmul#1 @ const#1^T\n") != std::string::npos);
 }
 
 TEST_CASE("trace shows a broadcast gradient summed back to its input's shape", "[graph][trace]") {

@@ -10,7 +10,11 @@
 #include <string>
 #include <vector>
 
+// Every ag header before the one-letter macros below, which would rewrite their templates.
 #include <autograd/autograd.hpp>
+#include <data/data.hpp>
+#include <nn/nn.hpp>
+#include <optim/optim.hpp>
 
 namespace misuse {
 
@@ -88,9 +92,9 @@ inline void expect_true(const char* what, const std::function<bool()>& f) {
 
 }  // namespace misuse
 
-// E(expr, "op", ...): expr throws ag::Error naming the op (and the other parts).
-#define E(expr, ...) ::misuse::expect_error(#expr, [&] { (void)(expr); }, {__VA_ARGS__})
-// V(expr, shape, {values}): expr is a tensor of that shape and those values ({} for empty).
-#define V(expr, shape, ...) ::misuse::expect_value(#expr, [&] { return ag::Tensor(expr); }, shape, __VA_ARGS__)
-// T(expr): expr is true, and throws nothing.
-#define T(expr) ::misuse::expect_true(#expr, [&] { return static_cast<bool>(expr); })
+// FAILS(expr, "op", ...): expr throws ag::Error naming the op (and the other parts).
+#define FAILS(expr, ...) ::misuse::expect_error(#expr, [&] { (void)(expr); }, {__VA_ARGS__})
+// GIVES(expr, shape, {values}): expr is a tensor of that shape and those values ({} for empty).
+#define GIVES(expr, shape, ...) ::misuse::expect_value(#expr, [&] { return ag::Tensor(expr); }, shape, __VA_ARGS__)
+// HOLDS(expr): expr is true, and throws nothing.
+#define HOLDS(expr) ::misuse::expect_true(#expr, [&] { return static_cast<bool>(expr); })

@@ -143,32 +143,32 @@ void with_file_limit(rlim_t bytes, F f) {
 TEST_CASE("misuse files: paths that are not checkpoints", "[misuse][files]") {
   TempDir dir;
   nn::Linear lin(3, 2);
-  E(lin.load(dir.file("missing.npz")), "Module::load", "cannot open", "missing.npz", "No such file");
-  E(lin.load(dir.path()), "Module::load", "is a directory");
-  E(lin.load("/dev/zero"), "Module::load", "/dev/zero", "not a regular file");
-  E(lin.load("/dev/null"), "Module::load", "not a regular file");
+  FAILS(lin.load(dir.file("missing.npz")), "Module::load", "cannot open", "missing.npz", "No such file");
+  FAILS(lin.load(dir.path()), "Module::load", "is a directory");
+  FAILS(lin.load("/dev/zero"), "Module::load", "/dev/zero", "not a regular file");
+  FAILS(lin.load("/dev/null"), "Module::load", "not a regular file");
   write_bytes(dir.file("empty.npz"), "");
-  E(lin.load(dir.file("empty.npz")), "Module::load", "truncated or not an .npz");
+  FAILS(lin.load(dir.file("empty.npz")), "Module::load", "truncated or not an .npz");
   write_bytes(dir.file("text.npz"), "hello, this is not a zip archive at all");
-  E(lin.load(dir.file("text.npz")), "Module::load", "no ZIP end-of-central-directory");
-  E(lin.save(dir.path()), "Module::save", "cannot rename");
-  E(lin.save(dir.file("no/such/dir/m.npz")), "Module::save", "cannot create", "No such file");
-  E(lin.save("/dev/null/m.npz"), "Module::save", "cannot create");
-  T(io::count_temp_files(dir.file("x")) == 0);
-  T(std::filesystem::is_directory(dir.path()));
+  FAILS(lin.load(dir.file("text.npz")), "Module::load", "no ZIP end-of-central-directory");
+  FAILS(lin.save(dir.path()), "Module::save", "cannot rename");
+  FAILS(lin.save(dir.file("no/such/dir/m.npz")), "Module::save", "cannot create", "No such file");
+  FAILS(lin.save("/dev/null/m.npz"), "Module::save", "cannot create");
+  HOLDS(io::count_temp_files(dir.file("x")) == 0);
+  HOLDS(std::filesystem::is_directory(dir.path()));
 
   const std::string images = idx_images(2, 2, 2), labels = idx_labels(2);
   write_bytes(dir.file("img"), images);
   write_bytes(dir.file("lab"), labels);
-  E(data::load_idx(dir.file("nope"), dir.file("lab")), "load_idx", "cannot open", "nope");
-  E(data::load_idx(dir.file("img"), dir.file("nope")), "load_idx", "cannot open", "nope");
-  E(data::load_idx(dir.path(), dir.file("lab")), "load_idx", "is a directory");
-  E(data::load_idx(dir.file("img"), dir.path()), "load_idx", "is a directory");
-  E(data::load_idx("/dev/zero", dir.file("lab")), "load_idx", "not a regular file");
-  E(data::load_idx(dir.file("img"), "/dev/zero"), "load_idx", "not a regular file");
-  E(data::load_csv(dir.file("nope.csv"), {}), "load_csv", "cannot open");
-  E(data::load_csv(dir.path(), {}), "load_csv", "is a directory");
-  E(data::load_csv("/dev/zero", {}), "load_csv", "not a regular file");
+  FAILS(data::load_idx(dir.file("nope"), dir.file("lab")), "load_idx", "cannot open", "nope");
+  FAILS(data::load_idx(dir.file("img"), dir.file("nope")), "load_idx", "cannot open", "nope");
+  FAILS(data::load_idx(dir.path(), dir.file("lab")), "load_idx", "is a directory");
+  FAILS(data::load_idx(dir.file("img"), dir.path()), "load_idx", "is a directory");
+  FAILS(data::load_idx("/dev/zero", dir.file("lab")), "load_idx", "not a regular file");
+  FAILS(data::load_idx(dir.file("img"), "/dev/zero"), "load_idx", "not a regular file");
+  FAILS(data::load_csv(dir.file("nope.csv"), {}), "load_csv", "cannot open");
+  FAILS(data::load_csv(dir.path(), {}), "load_csv", "is a directory");
+  FAILS(data::load_csv("/dev/zero", {}), "load_csv", "not a regular file");
 }
 
 TEST_CASE("misuse files: read-only directory and full disk", "[misuse][files]") {
@@ -181,19 +181,19 @@ TEST_CASE("misuse files: read-only directory and full disk", "[misuse][files]") 
   std::filesystem::create_directory(dir.file("ro"));
   ::chmod(dir.file("ro").c_str(), 0555);
   if (::geteuid() == 0) {  // root writes anywhere: the exact outcome is then a saved file
-    T((other.save(dir.file("ro/m.npz")), std::filesystem::exists(dir.file("ro/m.npz"))));
+    HOLDS((other.save(dir.file("ro/m.npz")), std::filesystem::exists(dir.file("ro/m.npz"))));
   } else {
-    E(other.save(dir.file("ro/m.npz")), "Module::save", "cannot create", "Permission denied");
+    FAILS(other.save(dir.file("ro/m.npz")), "Module::save", "cannot create", "Permission denied");
   }
-  T(io::count_temp_files(dir.file("ro/m.npz")) == 0);
+  HOLDS(io::count_temp_files(dir.file("ro/m.npz")) == 0);
 
-  with_file_limit(64, [&] { E(other.save(path), "Module::save", "cannot write", "File too large", "is unchanged"); });
-  T(read_bytes(path) == old);
-  T(io::count_temp_files(path) == 0);
-  with_file_limit(old.size() - 1, [&] { E(other.save(path), "Module::save", "cannot write"); });
-  T(read_bytes(path) == old);
-  T((lin.load(path), true));
-  T(io::count_temp_files(path) == 0);
+  with_file_limit(64, [&] { FAILS(other.save(path), "Module::save", "cannot write", "File too large", "is unchanged"); });
+  HOLDS(read_bytes(path) == old);
+  HOLDS(io::count_temp_files(path) == 0);
+  with_file_limit(old.size() - 1, [&] { FAILS(other.save(path), "Module::save", "cannot write"); });
+  HOLDS(read_bytes(path) == old);
+  HOLDS((lin.load(path), true));
+  HOLDS(io::count_temp_files(path) == 0);
 }
 
 TEST_CASE("misuse files: every truncation of a checkpoint is an error", "[misuse][files]") {
@@ -206,11 +206,11 @@ TEST_CASE("misuse files: every truncation of a checkpoint is an error", "[misuse
   for (std::size_t n = 0; n < full.size(); n += 7) {
     write_bytes(cut, full.substr(0, n));
     nn::Linear other(2, 1);
-    E(other.load(cut), "Module::load", "cut.npz");
+    FAILS(other.load(cut), "Module::load", "cut.npz");
   }
   write_bytes(cut, full);
   nn::Linear other(2, 1);
-  T((other.load(cut), other.weight.to_vector() == w));
+  HOLDS((other.load(cut), other.weight.to_vector() == w));
   // A flipped byte anywhere either fails to load or loads exactly the saved values.
   for (std::size_t i = 0; i < full.size(); i += 5) {
     std::string flipped = full;
@@ -220,7 +220,7 @@ TEST_CASE("misuse files: every truncation of a checkpoint is an error", "[misuse
     const std::vector<double> before = victim.weight.to_vector();
     bool ag_error = false;
     misuse::outcome_of([&] { victim.load(cut); }, ag_error);
-    T(ag_error ? victim.weight.to_vector() == before : victim.weight.to_vector() == w);
+    HOLDS(ag_error ? victim.weight.to_vector() == before : victim.weight.to_vector() == w);
   }
 }
 
@@ -232,30 +232,30 @@ TEST_CASE("misuse files: wrong architecture, dtype and shape in a checkpoint", "
     write_bytes(path, npz_of("weight", npy));
     lin.load(path);
   };
-  T((load_npy(npy_of("<f4", "(1, 2)", 8)), lin.weight.to_vector() == std::vector<double>{0, 0}));
-  E(load_npy(npy_of(">f4", "(1, 2)", 8)), "Module::load", "unsupported dtype '>f4'");
-  E(load_npy(npy_of("<f2", "(1, 2)", 4)), "Module::load", "unsupported dtype '<f2'");
-  E(load_npy(npy_of("<f8", "(1, 2)", 16)), "Module::load", "float64", "float32");
-  E(load_npy(npy_of("<i8", "(1, 2)", 16)), "Module::load", "int64");
-  E(load_npy(npy_of("<f4", "(2, 1)", 8)), "Module::load", "{2, 1}", "{1, 2}");
-  E(load_npy(npy_of("<f4", "(1, 2)", 4)), "Module::load", "data bytes");
-  E(load_npy(npy_of("<f4", "(4294967296, 4294967296)", 8)), "Module::load", "too many elements");
-  E(load_npy(npy_of("<f4", "(4611686018427387904, 4)", 8)), "Module::load", "too many elements");
-  E(load_npy(npy_of("<f4", "(-1, 2)", 8)), "Module::load", "too large");
-  E(load_npy(npy_of("<f4", "(99999999999999999999999, 2)", 8)), "Module::load", "too large");
-  E(load_npy(npy_of("<f4", "(1, x)", 8)), "Module::load", "malformed shape");
+  HOLDS((load_npy(npy_of("<f4", "(1, 2)", 8)), lin.weight.to_vector() == std::vector<double>{0, 0}));
+  FAILS(load_npy(npy_of(">f4", "(1, 2)", 8)), "Module::load", "unsupported dtype '>f4'");
+  FAILS(load_npy(npy_of("<f2", "(1, 2)", 4)), "Module::load", "unsupported dtype '<f2'");
+  FAILS(load_npy(npy_of("<f8", "(1, 2)", 16)), "Module::load", "float64", "float32");
+  FAILS(load_npy(npy_of("<i8", "(1, 2)", 16)), "Module::load", "int64");
+  FAILS(load_npy(npy_of("<f4", "(2, 1)", 8)), "Module::load", "{2, 1}", "{1, 2}");
+  FAILS(load_npy(npy_of("<f4", "(1, 2)", 4)), "Module::load", "data bytes");
+  FAILS(load_npy(npy_of("<f4", "(4294967296, 4294967296)", 8)), "Module::load", "too many elements");
+  FAILS(load_npy(npy_of("<f4", "(4611686018427387904, 4)", 8)), "Module::load", "too many elements");
+  FAILS(load_npy(npy_of("<f4", "(-1, 2)", 8)), "Module::load", "too large");
+  FAILS(load_npy(npy_of("<f4", "(99999999999999999999999, 2)", 8)), "Module::load", "too large");
+  FAILS(load_npy(npy_of("<f4", "(1, x)", 8)), "Module::load", "malformed shape");
   std::string fortran = npy_of("<f4", "(1, 2)", 8);
   fortran.replace(fortran.find("False"), 5, "True ");
-  E(load_npy(fortran), "Module::load", "Fortran");
+  FAILS(load_npy(fortran), "Module::load", "Fortran");
   write_bytes(path, npz_of("bias", npy_of("<f4", "(1,)", 4)));
-  E(lin.load(path), "Module::load", "no entry 'weight.npy'");
+  FAILS(lin.load(path), "Module::load", "no entry 'weight.npy'");
   // A parameter name past ZIP's 16-bit name length.
   struct Long : nn::Module {
     Long() { register_parameter(std::string(70000, 'w'), zeros({1})); }
   } long_names;
-  E(long_names.save(dir.file("long.npz")), "Module::save", "70000 bytes", "65531");
-  T(!std::filesystem::exists(dir.file("long.npz")));
-  T(io::count_temp_files(dir.file("long.npz")) == 0);
+  FAILS(long_names.save(dir.file("long.npz")), "Module::save", "70000 bytes", "65531");
+  HOLDS(!std::filesystem::exists(dir.file("long.npz")));
+  HOLDS(io::count_temp_files(dir.file("long.npz")) == 0);
 }
 
 TEST_CASE("misuse files: IDX headers that lie, wrong element types, gzip bombs", "[misuse][files]") {
@@ -264,51 +264,51 @@ TEST_CASE("misuse files: IDX headers that lie, wrong element types, gzip bombs",
   write_bytes(lab, idx_labels(4));
   // The issue's 28-byte pair: dimensions multiplying past 2^64 (4 x 2^31 x 2^31 = 2^64).
   write_bytes(img, be32(0x803) + be32(4) + be32(1u << 31) + be32(1u << 31));
-  E(data::load_idx(img, lab), "load_idx", "{4, 2147483648, 2147483648}");
+  FAILS(data::load_idx(img, lab), "load_idx", "{4, 2147483648, 2147483648}");
   write_bytes(img, be32(0x803) + be32(0xffffffff) + be32(0xffffffff) + be32(0xffffffff));
-  E(data::load_idx(img, lab), "load_idx", "more elements than any file can hold");
+  FAILS(data::load_idx(img, lab), "load_idx", "more elements than any file can hold");
   write_bytes(img, be32(0x803) + be32(1u << 30) + be32(1u << 15) + be32(1u << 15));
-  E(data::load_idx(img, lab), "load_idx", "truncated", "promises");
+  FAILS(data::load_idx(img, lab), "load_idx", "truncated", "promises");
   write_bytes(img, idx_images(4, 2, 2));
-  T(data::load_idx(img, lab).size() == 4);
+  HOLDS(data::load_idx(img, lab).size() == 4);
   write_bytes(lab, be32(0x801) + be32(0xffffffff));
-  E(data::load_idx(img, lab), "load_idx", "truncated");
+  FAILS(data::load_idx(img, lab), "load_idx", "truncated");
   write_bytes(lab, idx_labels(4));
   std::string floats = idx_images(4, 2, 2);
   floats[2] = 0x0D;
   write_bytes(img, floats);
-  E(data::load_idx(img, lab), "load_idx", "element type 13", "unsigned bytes");
+  FAILS(data::load_idx(img, lab), "load_idx", "element type 13", "unsigned bytes");
   std::string dims = idx_images(4, 2, 2);
   dims[3] = 2;
   write_bytes(img, dims);
-  E(data::load_idx(img, lab), "load_idx", "2 dimensions");
+  FAILS(data::load_idx(img, lab), "load_idx", "2 dimensions");
   write_bytes(img, idx_images(4, 0, 2));
-  E(data::load_idx(img, lab), "load_idx", "images of size");
+  FAILS(data::load_idx(img, lab), "load_idx", "images of size");
   write_bytes(img, idx_images(0, 2, 2));
   write_bytes(lab, idx_labels(0));
-  T(data::load_idx(img, lab).size() == 0);
+  HOLDS(data::load_idx(img, lab).size() == 0);
   write_bytes(lab, idx_labels(4));
 
   // gzip bombs: 1 GiB of zeros in about 1 MiB. After a valid header the reader inflates only
   // the size the header claims, plus one byte to see that more follows.
   write_bytes(img, gzip(be32(0x803) + be32(4) + be32(2) + be32(2), std::size_t(1) << 30));
-  T(std::filesystem::file_size(img) < (std::size_t(2) << 20));
-  E(data::load_idx(img, lab), "load_idx", "inflates to more than the 32 bytes");
+  HOLDS(std::filesystem::file_size(img) < (std::size_t(2) << 20));
+  FAILS(data::load_idx(img, lab), "load_idx", "inflates to more than the 32 bytes");
   write_bytes(img, gzip(std::string(), std::size_t(64) << 20));  // zeros only: not IDX
-  E(data::load_idx(img, lab), "load_idx", "element type 0");
+  FAILS(data::load_idx(img, lab), "load_idx", "element type 0");
   write_bytes(img, gzip(be32(0x803) + be32(1u << 30) + be32(1u << 15) + be32(1u << 15), 1 << 20));
-  E(data::load_idx(img, lab), "load_idx", "truncated", "inflates to");
+  FAILS(data::load_idx(img, lab), "load_idx", "truncated", "inflates to");
   const std::string good = gzip(idx_images(4, 2, 2), 0);
   write_bytes(img, good);
-  T(data::load_idx(img, lab).size() == 4);
+  HOLDS(data::load_idx(img, lab).size() == 4);
   write_bytes(img, good.substr(0, good.size() - 6));
-  E(data::load_idx(img, lab), "load_idx", "truncated");
+  FAILS(data::load_idx(img, lab), "load_idx", "truncated");
   write_bytes(img, good + "junk");
-  E(data::load_idx(img, lab), "load_idx", "unexpected bytes after the gzip data");
+  FAILS(data::load_idx(img, lab), "load_idx", "unexpected bytes after the gzip data");
   std::string corrupt = good;
   corrupt[12] = static_cast<char>(corrupt[12] ^ 0xff);
   write_bytes(img, corrupt);
-  E(data::load_idx(img, lab), "load_idx");
+  FAILS(data::load_idx(img, lab), "load_idx");
 }
 
 TEST_CASE("misuse files: CSV values float32 cannot hold", "[misuse][files]") {
@@ -318,21 +318,21 @@ TEST_CASE("misuse files: CSV values float32 cannot hold", "[misuse][files]") {
     write_bytes(path, text);
     return data::load_csv(path, {1});
   };
-  E(csv("1e39,1\n"), "load_csv", "line 1, column 1", "'1e39'", "float32 range");
-  E(csv("a,b\n2,1\n-1e39,0\n"), "load_csv", "line 3", "float32 range");
-  E(csv("1e400,1\n"), "load_csv", "line 1", "'1e400'", "not finite");
-  E(csv("inf,1\n"), "load_csv", "not finite");
-  E(csv("nan,1\n"), "load_csv", "not finite");
-  E(csv("1,-inf\n"), "load_csv", "column 2", "not finite");
-  E(csv("1,2\n3,x\n"), "load_csv", "line 2", "not a number");
-  E(csv("1,2\n3\n"), "load_csv", "line 2", "expected 2");
-  E(csv(""), "load_csv", "no data rows");
-  E(csv("a,b\n"), "load_csv", "no data rows");
-  E(csv("1\n"), "load_csv", "target column 1 is out of range");
+  FAILS(csv("1e39,1\n"), "load_csv", "line 1, column 1", "'1e39'", "float32 range");
+  FAILS(csv("a,b\n2,1\n-1e39,0\n"), "load_csv", "line 3", "float32 range");
+  FAILS(csv("1e400,1\n"), "load_csv", "line 1", "'1e400'", "not finite");
+  FAILS(csv("inf,1\n"), "load_csv", "not finite");
+  FAILS(csv("nan,1\n"), "load_csv", "not finite");
+  FAILS(csv("1,-inf\n"), "load_csv", "column 2", "not finite");
+  FAILS(csv("1,2\n3,x\n"), "load_csv", "line 2", "not a number");
+  FAILS(csv("1,2\n3\n"), "load_csv", "line 2", "expected 2");
+  FAILS(csv(""), "load_csv", "no data rows");
+  FAILS(csv("a,b\n"), "load_csv", "no data rows");
+  FAILS(csv("1\n"), "load_csv", "target column 1 is out of range");
   // A first row of tiny or subnormal values is data, not a header.
-  V(csv("1e-320,5\n2,6\n").inputs(), (Shape{2, 1}), {0, 2});
-  V(csv("1e-40,5\n").inputs(), (Shape{1, 1}), {1e-40}, 1e-3);
-  V(csv("3.4028234e38,5\n").inputs(), (Shape{1, 1}), {3.4028234e38});
-  V(csv("x,y\n1,2\n").targets(), (Shape{1, 1}), {2});
-  V(csv("0x10,1\n").inputs(), (Shape{1, 1}), {16});
+  GIVES(csv("1e-320,5\n2,6\n").inputs(), (Shape{2, 1}), {0, 2});
+  GIVES(csv("1e-40,5\n").inputs(), (Shape{1, 1}), {1e-40}, 1e-3);
+  GIVES(csv("3.4028234e38,5\n").inputs(), (Shape{1, 1}), {3.4028234e38});
+  GIVES(csv("x,y\n1,2\n").targets(), (Shape{1, 1}), {2});
+  GIVES(csv("0x10,1\n").inputs(), (Shape{1, 1}), {16});
 }

@@ -2,8 +2,11 @@
 // Exits non-zero when the numbers are wrong, so the consumer tests check linking and behaviour.
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include <autograd/autograd.hpp>
+
+std::pair<double, double> one_sgd_step();  // umbrella.cpp
 
 int main() {
   ag::Tensor w = ag::tensor({0.5, -1.0, 2.0}, {3}, ag::float64);
@@ -37,6 +40,14 @@ int main() {
     return 1;
   } catch (const ag::Error& e) {
     std::printf("ag::Error as expected: %s\n", e.what());
+  }
+  // Every row of ones gives s = b + sum w, so the loss is s^2 and each of the 4 parameters has
+  // gradient 2s: one SGD step of 0.1 turns s into s - 4 * 0.2 s = 0.2 s, the loss into 0.04 s^2.
+  auto [before, after] = one_sgd_step();
+  std::printf("umbrella: mse %.9f -> %.9f after one SGD step\n", before, after);
+  if (!(before > 0) || std::fabs(after - 0.04 * before) > 1e-6 * before) {
+    std::printf("consumer: SGD step through <ag/ag.hpp> gave the wrong loss\n");
+    return 1;
   }
   std::printf("consumer ok\n");
   return 0;

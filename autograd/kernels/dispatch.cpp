@@ -1,0 +1,174 @@
+// Run-time choice among the copies of the SIMD kernels (see kernels.hpp). Each ISA's copy is
+// compiled from the same sources with its own -m flags into its own namespace, and linked as one
+// object whose other symbols are made local (cmake/AgSimd.cmake), so no inline function
+// compiled for AVX2 can stand in for the baseline's copy. The choice is made once, at the first
+// kernel call: the best ISA the CPU supports, or the one named by AG_SIMD.
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <autograd/kernels/kernels.hpp>
+#include <autograd/simd.hpp>
+
+#ifndef AG_SIMD_DISPATCH
+// One copy of the kernels, compiled for the build's own target (AG_NATIVE, or not x86-64).
+namespace ag {
+std::string simd_isa() { return "native"; }
+std::vector<std::string> simd_isas_available() { return {"native"}; }
+}  // namespace ag
+#else
+
+namespace ag::kernels {
+
+// The copies this build has (AG_SIMD_HAVE_<isa>, set by CMake). sse2 is always there.
+namespace isa_sse2 {
+#include <autograd/kernels/simd_kernels.inc>
+}  // namespace isa_sse2
+#ifdef AG_SIMD_HAVE_avx2
+namespace isa_avx2 {
+#include <autograd/kernels/simd_kernels.inc>
+}  // namespace isa_avx2
+#endif
+#ifdef AG_SIMD_HAVE_avx512
+namespace isa_avx512 {
+#include <autograd/kernels/simd_kernels.inc>
+}  // namespace isa_avx512
+#endif
+
+namespace {
+
+enum class Isa { Sse2, Avx2, Avx512 };
+
+struct IsaInfo {
+  Isa isa;
+  const char* name;
+  bool built;
+  bool (*cpu_runs)();
+};
+
+// Best first. __builtin_cpu_supports also checks that the OS saves the wider registers.
+const IsaInfo kIsas[] = {
+#ifdef AG_SIMD_HAVE_avx512
+    {Isa::Avx512, "avx512", true,
+     [] {
+       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+              __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("fma");
+     }},
+#else
+    {Isa::Avx512, "avx512", false, [] { return false; }},
+#endif
+#ifdef AG_SIMD_HAVE_avx2
+    {Isa::Avx2, "avx2", true,
+     [] { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }},
+#else
+    {Isa::Avx2, "avx2", false, [] { return false; }},
+#endif
+    {Isa::Sse2, "sse2", true, [] { return true; }},
+};
+
+std::string built_names() {
+  std::string out;
+  for (const IsaInfo& info : kIsas)
+    if (info.built) out += (out.empty() ? "" : ", ") + std::string(info.name);
+  return out;
+}
+
+const IsaInfo& choose() {
+  __builtin_cpu_init();
+  const char* forced = std::getenv("AG_SIMD");
+  if (forced && *forced) {
+    std::string want = forced == std::string("baseline") ? "sse2" : forced;
+    for (const IsaInfo& info : kIsas) {
+      if (want != info.name) continue;
+      if (!info.built)
+        fail("AG_SIMD=" + want + ": this build of ag has no " + want + " kernels (it has " +
+             built_names() + "; configure with -DAG_SIMD_ISAS=\"sse2;avx2;avx512\" for more)");
+      if (!info.cpu_runs()) fail("AG_SIMD=" + want + ": this CPU cannot run " + want + " code");
+      return info;
+    }
+    fail("AG_SIMD=" + std::string(forced) +
+         ": unknown instruction set (use sse2 or baseline, avx2, avx512)");
+  }
+  for (const IsaInfo& info : kIsas)
+    if (info.built && info.cpu_runs()) return info;
+  return kIsas[sizeof(kIsas) / sizeof(kIsas[0]) - 1];
+}
+
+// Chosen on first use rather than at load, so that a bad AG_SIMD throws ag::Error to a caller
+// instead of terminating before main.
+Isa active() {
+  static const Isa isa = choose().isa;
+  return isa;
+}
+
+}  // namespace
+
+#ifdef AG_SIMD_HAVE_avx512
+#define AG_CASE_AVX512(call) case Isa::Avx512: return isa_avx512::call;
+#else
+#define AG_CASE_AVX512(call)
+#endif
+#ifdef AG_SIMD_HAVE_avx2
+#define AG_CASE_AVX2(call) case Isa::Avx2: return isa_avx2::call;
+#else
+#define AG_CASE_AVX2(call)
+#endif
+#define AG_DISPATCH(call)                      \
+  switch (active()) {                          \
+    AG_CASE_AVX512(call)                       \
+    AG_CASE_AVX2(call)                         \
+    default: return isa_sse2::call;            \
+  }
+
+inline namespace isa_dispatch {
+
+void unary(Unary op, const Tensor& x, Tensor& out, double a, double b) {
+  AG_DISPATCH(unary(op, x, out, a, b))
+}
+Shape broadcast_shapes(const Shape& a, const Shape& b) { AG_DISPATCH(broadcast_shapes(a, b)) }
+void binary(Binary op, const Tensor& a, const Tensor& b, Tensor& out) {
+  AG_DISPATCH(binary(op, a, b, out))
+}
+void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out) {
+  AG_DISPATCH(sum(x, reduce, out))
+}
+void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, Tensor* indices) {
+  AG_DISPATCH(max_along(x, axis, is_max, values, indices))
+}
+void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
+  AG_DISPATCH(log_softmax_along(x, axis, out))
+}
+void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out) {
+  AG_DISPATCH(matmul(a, b, trans_a, trans_b, out))
+}
+void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
+  AG_DISPATCH(linear(x, w, bias, out))
+}
+bool all_finite(const Tensor& x) { AG_DISPATCH(all_finite(x)) }
+void axpy(double alpha, const Tensor& x, Tensor& y) { AG_DISPATCH(axpy(alpha, x, y)) }
+void scale(Tensor& y, double s) { AG_DISPATCH(scale(y, s)) }
+
+}  // namespace isa_dispatch
+}  // namespace ag::kernels
+
+namespace ag {
+
+std::string simd_isa() {
+  switch (kernels::active()) {
+    case kernels::Isa::Avx512: return "avx512";
+    case kernels::Isa::Avx2: return "avx2";
+    default: return "sse2";
+  }
+}
+
+std::vector<std::string> simd_isas_available() {
+  std::vector<std::string> out;
+  for (const kernels::IsaInfo& info : kernels::kIsas)
+    if (info.built && info.cpu_runs()) out.push_back(info.name);
+  return out;
+}
+
+}  // namespace ag
+
+#endif  // AG_SIMD_DISPATCH

@@ -1,0 +1,61 @@
+// The run-time choice of SIMD kernels (autograd/kernels/dispatch.cpp). ctest runs all of
+// test_autograd a second time with AG_SIMD=sse2 (test_autograd_baseline_simd), so every kernel
+// test also runs on the x86-64 baseline copy; this file checks that the choice is the one asked.
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <autograd/autograd.hpp>
+
+namespace {
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  for (const std::string& x : v)
+    if (x == s) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("simd: the kernels run an instruction set this build carries and this CPU runs",
+          "[simd]") {
+  std::vector<std::string> available = ag::simd_isas_available();
+  REQUIRE_FALSE(available.empty());
+  std::string active = ag::simd_isa();
+  INFO("active " << active << ", available " << available.size());
+  CHECK(contains(available, active));
+  const char* forced = std::getenv("AG_SIMD");
+  if (forced && *forced) {
+    std::string want = std::string(forced) == "baseline" ? "sse2" : forced;
+    CHECK(active == want);
+  } else {
+    CHECK(active == available.front());  // the best one
+  }
+  if (active != "native") CHECK(contains(available, "sse2"));  // the baseline is always there
+}
+
+TEST_CASE("simd: every kernel family gives the same numbers on the active instruction set",
+          "[simd]") {
+  // Sizes that leave a scalar tail after the vector body for 2-, 4-, 8- and 16-wide batches.
+  ag::Tensor x = ag::arange(-3.5, 3.5, 0.25, ag::float64);  // 28 values
+  std::vector<double> xs = x.to_vector();
+  std::vector<double> sig = ag::sigmoid(x).to_vector(), ex = ag::exp(x).to_vector();
+  double total = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    CHECK(sig[i] == Approx(1 / (1 + std::exp(-xs[i]))).epsilon(1e-14));
+    CHECK(ex[i] == Approx(std::exp(xs[i])).epsilon(1e-14));
+    total += xs[i];
+  }
+  CHECK(ag::sum(x).item() == Approx(total).margin(1e-12));
+  ag::Tensor m = ag::reshape(x, {4, 7});
+  ag::Tensor p = ag::matmul(m, ag::t(m));  // {4, 4}
+  std::vector<double> pv = p.to_vector();
+  for (std::size_t i = 0; i < 4; ++i)
+    for (std::size_t j = 0; j < 4; ++j) {
+      double want = 0;
+      for (std::size_t k = 0; k < 7; ++k) want += xs[i * 7 + k] * xs[j * 7 + k];
+      CHECK(pv[i * 4 + j] == Approx(want).epsilon(1e-14));
+    }
+}
