@@ -29,13 +29,11 @@ struct Restore {  // restores grad mode and the in-backward flag on every exit p
 }  // namespace
 
 // ---- backward --------------------------------------------------------------------------------
-namespace {
 
-// Sums a broadcast gradient back down to the shape of the input it belongs to.
-Tensor sum_to(const Tensor& g, const Shape& shape, const Node& node) {
+Tensor sum_to_shape(const Tensor& g, const Shape& shape, const char* op) {
   if (g.shape() == shape) return g;
   if (g.dim() < shape.size())
-    fail("backward of '" + std::string(node.op->name) + "': gradient " + describe(g) +
+    fail("backward of '" + std::string(op) + "': gradient " + describe(g) +
          " cannot be summed to the input shape " + shape_str(shape));
   std::size_t lead = g.dim() - shape.size();
   Axes axes;
@@ -44,9 +42,15 @@ Tensor sum_to(const Tensor& g, const Shape& shape, const Node& node) {
     if (shape[k] == 1 && g.shape()[lead + k] != 1) axes.push_back(static_cast<std::ptrdiff_t>(lead + k));
   Tensor s = axes.empty() ? g : sum(g, axes, true);
   if (s.numel() != [&] { std::size_t n = 1; for (auto d : shape) n *= d; return n; }())
-    fail("backward of '" + std::string(node.op->name) + "': gradient " + describe(g) +
+    fail("backward of '" + std::string(op) + "': gradient " + describe(g) +
          " does not match the input shape " + shape_str(shape));
   return reshape(s, shape);
+}
+
+namespace {
+
+Tensor sum_to(const Tensor& g, const Shape& shape, const Node& node) {
+  return sum_to_shape(g, shape, node.op->name);
 }
 
 // A leaf's .grad must own its memory: in-place updates of it (clipping, accumulation) must not
@@ -330,8 +334,9 @@ void BackwardPass::run_node(Node& node) {
   }
   if (keep_grads_) node.grad = g.defined() && g.requires_grad() ? g.detach() : g;
   if (!retain_) {
-    node.released = true;
-    if (node.custom) release_saved(*node.custom);
+    node.released = true;  // a second backward through the node fails either way
+    // Dumps and traces re-run the rule: under the guard keep what a custom backward reads.
+    if (node.custom && !keep_grads_) release_saved(*node.custom);
   }
 }
 

@@ -43,6 +43,8 @@ using CasesFn = std::vector<OpCase> (*)();
 /// A node's attributes as text, for graph dumps and traces: {{"p", "3"}, {"axis", "1"}}.
 using AttrList = std::vector<std::pair<std::string, std::string>>;
 using AttrsFn = AttrList (*)(const Node& node);
+// The int64 tensor an op reads besides its inputs (gather's indices), for dumps to draw it.
+using IndexFn = Tensor (*)(const Node& node);
 
 class OpInfo {
  public:
@@ -59,6 +61,7 @@ class OpInfo {
   bool elementwise = false;     ///< dx = dy * f'(...) element by element: traces multiply it out
   CasesFn cases = nullptr;      ///< gradcheck cases (tests/autograd/test_registry.cpp runs them)
   AttrsFn attributes = nullptr; ///< named attributes for dumps; nullptr: none
+  IndexFn index = nullptr;      ///< an int64 tensor the op reads, drawn as a constant; or none
   const void* attrs_tag = nullptr;  ///< the attribute struct's type (Node::attrs checks it)
 
  private:
@@ -80,6 +83,7 @@ class OpDef {
   OpDef& elementwise() { info_.elementwise = true; return *this; }
   OpDef& cases(CasesFn f) { info_.cases = f; return *this; }
   OpDef& attributes(AttrsFn f) { info_.attributes = f; return *this; }
+  OpDef& index(IndexFn f) { info_.index = f; return *this; }
   template <class Attrs> OpDef& attrs();  ///< declares the attribute struct (detail/impl.hpp)
   const OpInfo& info() const { return info_; }
   OpInfo& info() { return info_; }

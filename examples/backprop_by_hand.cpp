@@ -183,15 +183,16 @@ int main(int argc, char** argv) {
                  caught.entries[0].index == std::vector<std::size_t>{2, 1},
              "compare_gradients names W1 and the element [2, 1] of a slipped gradient");
 
-  // 4. The picture and the chain rule, step by step.
+  // 4. The picture, the chain rule step by step, and the same steps as a page to click through.
+  // Nine ops in a chain: the layout runs top to bottom by itself.
   const std::string svg = args.out_path("backprop_by_hand.svg");
-  ag::DotOptions tall;
-  tall.rankdir = "TB";  // nine ops in a chain: top to bottom reads better than one long row
+  const std::string page = args.out_path("backprop_by_hand_backward.html");
   try {
-    ag::save_graph(loss, svg, tall);
-    std::cout << "graph saved: " << svg << "\n\n";
+    ag::save_graph(loss, svg);
+    ag::save_backward_html(loss, page);
+    std::cout << "graph saved: " << svg << "\nbackward page saved: " << page << "\n\n";
   } catch (const ag::Error& err) {  // no Graphviz: keep the DOT text instead
-    ag::save_graph(loss, args.out_path("backprop_by_hand.dot"), tall);
+    ag::save_graph(loss, args.out_path("backprop_by_hand.dot"));
     std::cout << err.what() << "\n(saved the DOT text instead)\n\n";
   }
   std::cout << ag::chain_rule_trace(loss) << "\n";

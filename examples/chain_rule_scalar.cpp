@@ -1,6 +1,8 @@
 // The chain rule on a micrograd-sized expression: L = (a*b + c) * tanh(d).
 // Saves the graph before backward (values only) and after (values and gradients), prints the
-// chain rule step by step, and checks every gradient against its derivative worked out by hand.
+// chain rule step by step, writes the backward pass as an interactive page
+// (chain_rule_scalar_backward.html in --out), and checks every gradient against its derivative
+// worked out by hand.
 #include <cmath>
 #include <iostream>
 
@@ -20,6 +22,17 @@ void picture(const Tensor& root, ex::Args& args, const std::string& name) {
   } catch (const ag::Error& err) {  // no Graphviz: keep the DOT text instead
     ag::save_graph(root, args.out_path(name + ".dot"));
     std::cout << err.what() << "\n(saved the DOT text instead)\n";
+  }
+}
+
+// The backward pass as a page to step through in class; needs Graphviz, like the SVGs.
+void page(const Tensor& root, ex::Args& args, const std::string& name) {
+  const std::string html = args.out_path(name + "_backward.html");
+  try {
+    ag::save_backward_html(root, html);
+    std::cout << "backward page saved: " << html << " (open it in a browser)\n";
+  } catch (const ag::Error& err) {
+    std::cout << err.what() << "\n(no backward page)\n";
   }
 }
 
@@ -49,6 +62,7 @@ int main(int argc, char** argv) {
   }
   picture(L, args, "chain_rule_scalar_after");
   std::cout << "\n" << ag::chain_rule_trace(L) << "\n";
+  page(L, args, "chain_rule_scalar");
 
   // By hand: dL/da = tanh(d) b, dL/db = tanh(d) a, dL/dd = (a b + c) (1 - tanh(d)^2).
   const double th = std::tanh(dv);

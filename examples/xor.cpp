@@ -4,7 +4,8 @@
 // side with (0,0) and (1,1) on the other: its best is 3 of 4. A hidden layer bends the boundary.
 //
 // Run: ./xor [--hidden 4] [--epochs N] [--lr X] [--seed S] [--out DIR]
-// Writes xor_boundary.png: the single unit's boundary (left) and the network's (right).
+// Writes xor_boundary.png: the single unit's boundary (left) and the network's (right), and
+// xor_backward.html: the trained network's backward pass on the four rows, step by step.
 #include <cstdio>
 #include <iostream>
 
@@ -76,6 +77,20 @@ int main(int argc, char** argv) {
   Tensor p = ag::sigmoid((*net)(inputs()));
   ex::expect(ex::binary_accuracy(p, targets()) == 1.0 && net_best == 1.0,
              "the network's truth table is XOR");
+
+  // The trained network's backward pass, one node at a time, for the class to step through.
+  Tensor loss = F::binary_cross_entropy_with_logits((*net)(inputs()), targets()).set_name("loss");
+  {
+    ag::KeepGradsForDumpsGuard keep;  // the page shows every gradient of this backward
+    loss.backward();
+  }
+  const std::string page = args.out_path("xor_backward.html");
+  try {
+    ag::save_backward_html(loss, page);
+    std::cout << "wrote " << page << "\n";
+  } catch (const ag::Error& err) {  // no Graphviz
+    std::cout << err.what() << "\n(no backward page)\n";
+  }
 
   auto prob = [](ag::nn::Module& m) {
     return [&m](const Tensor& xy) { return ag::sigmoid(m(xy)); };

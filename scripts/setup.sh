@@ -14,6 +14,8 @@ packages=(
   zlib1g-dev                                  # reading .gz datasets
   libstb-dev                                  # image output in examples
   graphviz                                    # rendering graph dumps to SVG/PNG
+  chromium                                    # the browser test of the backward page (headless)
+  nodejs                                      # drives that browser test (DevTools protocol)
   dataset-fashion-mnist                       # the demo's data
   python3-numpy                               # helper scripts
   clang-14 libclang-rt-14-dev                 # libFuzzer harnesses (scripts/fuzz.sh)

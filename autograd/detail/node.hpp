@@ -108,6 +108,10 @@ std::shared_ptr<const std::string> current_scope();
 bool in_backward();
 void set_in_backward(bool on);
 
+// Sums a gradient over the axes its input was broadcast along, back to the input's shape (what
+// the engine does with every gradient an op returns); `op` names the op in errors.
+Tensor sum_to_shape(const Tensor& g, const Shape& shape, const char* op);
+
 // Records `op` producing `out` from `inputs` when grad mode is on and any input requires grad.
 // Returns the node (for attributes) or nullptr. Also runs anomaly checks on `out`.
 Node* record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs);

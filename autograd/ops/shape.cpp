@@ -37,6 +37,7 @@ AttrList gather_attributes(const Node& n) {
   const GatherAttrs& a = n.attrs<GatherAttrs>();
   return {{"axis", std::to_string(a.axis)}, {"index", describe(a.index)}};
 }
+Tensor gather_index(const Node& n) { return n.attrs<GatherAttrs>().index; }
 AttrList concat_attributes(const Node& n) {
   return {{"axis", std::to_string(n.attrs<ConcatAttrs>().axis)}};
 }
@@ -172,7 +173,7 @@ const OpInfo& op_index_add = register_op(OpDef("index_add").backward(index_add_b
 const OpInfo& op_gather = register_op(OpDef("gather").backward(gather_backward)
     .rule("dx = dy scattered (added) back to the gathered positions")
     .grads({"scatter_add(dy, {axis}, {index}, shape({0}))"}).smooth()
-    .attrs<GatherAttrs>().attributes(gather_attributes)
+    .attrs<GatherAttrs>().attributes(gather_attributes).index(gather_index)
     .cases([] {
       Tensor i = idx({1, 3, 0, 0, 2, 1}, {3, 2});
       return std::vector<OpCase>{
@@ -182,7 +183,7 @@ const OpInfo& op_gather = register_op(OpDef("gather").backward(gather_backward)
 const OpInfo& op_scatter_add = register_op(OpDef("scatter_add").backward(scatter_add_backward)
     .rule("dx = dy gathered from the scattered positions")
     .grads({"gather(dy, {axis}, {index})"}).smooth()
-    .attrs<GatherAttrs>().attributes(gather_attributes)
+    .attrs<GatherAttrs>().attributes(gather_attributes).index(gather_index)
     .cases([] {
       Tensor i = idx({1, 3, 0, 0, 2, 1}, {3, 2});
       return std::vector<OpCase>{

@@ -40,10 +40,17 @@ void check_golden(const std::string& text, const std::string& file) {
   REQUIRE(text == graph_test::read_text(path));
 }
 
+// Whether a DOT line is the record whose label starts with `name` (left to right the fields
+// sit in braces, "{ name | ...", top to bottom they do not).
+bool is_record(const std::string& line, const std::string& name) {
+  return line.find("label=\"{ " + name + " |") != std::string::npos ||
+         line.find("label=\"" + name + " |") != std::string::npos;
+}
+
 // The line of the record whose label starts with `name`.
 std::string record_line(const std::string& dot, const std::string& name) {
   for (const std::string& line : graph_test::lines_of(dot))
-    if (line.find("label=\"{ " + name + " |") != std::string::npos) return line;
+    if (is_record(line, name)) return line;
   FAIL("no record for " << name << " in\n" << dot);
   return {};
 }
@@ -165,7 +172,8 @@ TEST_CASE("to_dot shows small tensors in full and summarises large ones", "[grap
   const std::string plain = record_line(to_dot(y, bare), "small");
   CHECK(plain.find("value") == std::string::npos);
   CHECK(plain.find("grad") == std::string::npos);
-  CHECK(plain.find("{ small | \\{2, 2\\} float32 }") != std::string::npos);
+  CHECK(plain.find("small | \\{2, 2\\} float32") != std::string::npos);
+  CHECK(count(plain, " | ") == 1);
   DotOptions precise;
   precise.precision = 8;
   Tensor third = (scalar(1.0).requires_grad_() / 3.0).set_name("third");
@@ -196,17 +204,16 @@ TEST_CASE("to_dot groups a module's tensors in a cluster named after its path", 
     if (!cluster.empty() && line.find("label=\"") != std::string::npos &&
         line.find("0 (Linear)\";") != std::string::npos)
       cluster += " first-layer";
-    if (line.find("label=\"{ 0.weight |") != std::string::npos) weight_cluster = cluster;
-    if (line.find("label=\"{ x |") != std::string::npos) x_cluster = cluster.empty() ? "none" : cluster;
-    if (line.find("label=\"{ loss |") != std::string::npos)
-      loss_cluster = cluster.empty() ? "none" : cluster;
+    if (is_record(line, "0.weight")) weight_cluster = cluster;
+    if (is_record(line, "x")) x_cluster = cluster.empty() ? "none" : cluster;
+    if (is_record(line, "loss")) loss_cluster = cluster.empty() ? "none" : cluster;
   }
   CHECK(weight_cluster.find("first-layer") != std::string::npos);
   CHECK(x_cluster == "none");
   CHECK(loss_cluster == "none");
   // The two layers' parameters are told apart by their module paths.
-  CHECK(dot.find("{ 2.weight |") != std::string::npos);
-  CHECK(dot.find("{ 2.bias |") != std::string::npos);
+  CHECK(dot.find("2.weight |") != std::string::npos);
+  CHECK(dot.find("2.bias |") != std::string::npos);
 }
 
 TEST_CASE("to_dot walks very deep graphs without recursion", "[graph][dot]") {
@@ -227,4 +234,25 @@ TEST_CASE("to_dot of a leaf and of an undefined tensor", "[graph][dot]") {
   require_graphviz_accepts(dot, "leaf");
   CHECK_THROWS_AS(to_dot(Tensor()), Error);
   CHECK_THROWS_WITH(to_dot(Tensor()), Catch::Contains("to_dot"));
+}
+
+TEST_CASE("to_dot draws the int64 indices an op reads as constants", "[graph][dot]") {
+  // cross_entropy gathers the log-probabilities at the labels: the labels reach the picture.
+  Tensor logits = tensor({1.0, 2.0, 0.5, 0.1, -1.0, 2.0}, {2, 3}, float64).set_name("logits")
+                      .requires_grad_();
+  Tensor labels = tensor({2.0, 0.0}, {2}, int64).set_name("labels");
+  Tensor loss = nn::functional::cross_entropy(logits, labels).set_name("loss");
+  const std::string dot = to_dot(loss);
+  require_graphviz_accepts(dot, "indices");
+  std::string index_line;
+  for (const std::string& line : graph_test::lines_of(dot))
+    if (line.find("int64 | value") != std::string::npos) index_line = line;
+  INFO(dot);
+  REQUIRE(!index_line.empty());
+  CHECK(index_line.find("filled,dashed") != std::string::npos);  // styled as a constant
+  CHECK(index_line.find("no grad (constant)") != std::string::npos);
+  CHECK(index_line.find("value [[2],") != std::string::npos);
+  const std::string id = index_line.substr(2, index_line.find(' ', 2) - 2);
+  CHECK(dot.find("  " + id + " -> op") != std::string::npos);
+  CHECK(count(dot, "[style=dashed, label=\"index\"]") == 1);
 }

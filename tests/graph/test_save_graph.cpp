@@ -121,7 +121,43 @@ TEST_CASE("save_graph reports a failing dot with its exit status", "[graph][save
 
 TEST_CASE("save_graph reports a path it cannot write", "[graph][save]") {
   Tensor y = small_graph();
-  CHECK_THROWS_WITH(save_graph(y, scratch_dir() + "/no/such/dir/g.dot"),
-                    Catch::Contains("save_graph") && Catch::Contains("no/such/dir/g.dot"));
-  CHECK_THROWS_AS(save_graph(y, scratch_dir() + "/no/such/dir/g.svg"), Error);
+  // The message names the path the user gave, never a scratch file next to it.
+  for (const char* name : {"g.dot", "g.svg"}) {
+    const std::string path = scratch_dir() + "/no/such/dir/" + name;
+    const std::string message = graph_test::error_of([&] { save_graph(y, path); });
+    INFO(message);
+    CHECK(message.find("save_graph") != std::string::npos);
+    CHECK(message.find("'" + path + "'") != std::string::npos);
+    CHECK(message.find(".tmp") == std::string::npos);
+  }
+}
+
+TEST_CASE("save_graph chooses the layout direction from the graph's shape", "[graph][save]") {
+  // A chain of six ops, as the issue measured (2755 x 175 pt left to right), and a wide,
+  // shallow graph: eight inputs added in one step.
+  Tensor x = scalar(0.5).set_name("x").requires_grad_();
+  Tensor chain = exp(sin(tanh(sigmoid(x * 2.0) + 1.0))).sum().set_name("L");
+  std::vector<Tensor> many;
+  for (int i = 0; i < 8; ++i) many.push_back(scalar(i).set_name("v" + std::to_string(i)).requires_grad_());
+  Tensor wide = stack(many, 0).sum().set_name("S");
+  auto size_of = [](const Tensor& root, DotOptions o, const std::string& name) {
+    const std::string path = scratch_dir() + "/" + name + ".svg";
+    save_graph(root, path, o);
+    const std::string svg = read_text(path);
+    const auto w = svg.find("width=\""), h = svg.find("height=\"");
+    REQUIRE(w != std::string::npos);
+    return std::make_pair(std::atof(svg.c_str() + w + 7), std::atof(svg.c_str() + h + 8));
+  };
+  const auto tall = size_of(chain, {}, "chain_auto");
+  INFO("chain: " << tall.first << " x " << tall.second << " pt");
+  CHECK(to_dot(chain).find("rankdir=TB") != std::string::npos);
+  CHECK(tall.first < 1.5 * tall.second);  // fits a slide: not a long thin strip
+  CHECK(to_dot(wide).find("rankdir=LR") != std::string::npos);
+  // DotOptions::rankdir still forces a direction, and rejects an unknown one.
+  DotOptions lr;
+  lr.rankdir = "LR";
+  const auto forced = size_of(chain, lr, "chain_lr");
+  CHECK(forced.first > 4 * forced.second);
+  lr.rankdir = "diagonal";
+  CHECK_THROWS_WITH(to_dot(chain, lr), Catch::Contains("rankdir") && Catch::Contains("diagonal"));
 }

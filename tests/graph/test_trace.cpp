@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include <autograd/autograd.hpp>
+#include <nn/nn.hpp>
 
 #include "util.hpp"
 
@@ -49,7 +50,7 @@ TEST_CASE("trace of (a*b + c) * tanh(d) matches the hand derivation", "[graph][t
   require_close(step_result(trace, "dL/df"), {tv});
   require_close(step_result(trace, "dL/dt"), {fv});
   // t = tanh(d): the local rule, then dL/dt times the local factor 1 - t^2, multiplied out.
-  CHECK(trace.find("local derivative: dx = dy * (1 - y^2)") != std::string::npos);
+  CHECK(trace.find("local derivative: dd = dt * (1 - t^2)") != std::string::npos);
   const auto dd = step(trace, "dL/dd");
   REQUIRE(dd.size() == 3);
   CHECK(dd[0] == "dL/dt * (1 - t^2)");
@@ -72,6 +73,26 @@ TEST_CASE("trace of (a*b + c) * tanh(d) matches the hand derivation", "[graph][t
   const std::string fine = chain_rule_trace(L, precise);
   CHECK(step(fine, "dL/dd").back().size() >= 9);  // "3.1457909": 8 significant digits
   require_close(step_result(fine, "dL/dd"), {fv * (1 - tv * tv)}, 1e-6);
+}
+
+TEST_CASE("trace writes each rule in the tensors' own names", "[graph][trace]") {
+  ag::KeepGradsForDumpsGuard keep;
+  // The generic rule of mul is "da = dy * b"; here b is the user's bias elsewhere.
+  Tensor x = scalar(2.0).set_name("x").requires_grad_();
+  Tensor w = scalar(-0.5).set_name("w").requires_grad_();
+  Tensor b = scalar(1.0).set_name("b").requires_grad_();
+  Tensor y = (x * w).set_name("y");
+  Tensor L = sigmoid(y + b).set_name("L");
+  L.backward();
+  const std::string trace = chain_rule_trace(L);
+  INFO(trace);
+  CHECK(trace.find("local derivative: dx = dy * w; dw = dy * x\n") != std::string::npos);
+  CHECK(trace.find("local derivative: dy = dadd#1; db = dadd#1\n") != std::string::npos);
+  CHECK(step(trace, "dL/dx")[0] == "dL/dy * w");
+  CHECK(step(trace, "dL/dw")[0] == "dL/dy * x");
+  const double s = 1 / (1 + std::exp(0.0)), ds = s * (1 - s);  // y + b = 0
+  require_close(step_result(trace, "dL/dx"), {ds * -0.5});
+  require_close(step_result(trace, "dL/dw"), {ds * 2.0});
 }
 
 TEST_CASE("trace adds up a gradient that arrives along several paths", "[graph][trace]") {
@@ -148,7 +169,8 @@ TEST_CASE("trace of a small layer: vectors and matrices in full", "[graph][trace
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 3; ++j) dW.push_back(dz[i] * xv[j]);
   require_close(step_result(trace, "dL/dW", 1), dW);  // the parameters' summary
-  CHECK(trace.find("local derivative: dA = dY B^T") != std::string::npos);
+  // The rule in the tensors' own names (x as matmul reshaped it); the constant gets no rule.
+  CHECK(trace.find("local derivative: dW = dmatmul#1 @ const#1^T\n") != std::string::npos);
 }
 
 TEST_CASE("trace shows a broadcast gradient summed back to its input's shape", "[graph][trace]") {
@@ -167,22 +189,32 @@ TEST_CASE("trace shows a broadcast gradient summed back to its input's shape", "
   require_close(step_result(trace, "dL/db"), {db0, db1});
 }
 
-TEST_CASE("trace after a backward without retain_graph re-runs every rule, max's too", "[graph][trace]") {
-  // A node keeps its inputs, its result and its attributes (max's picked indices) after a
-  // backward without retain_graph, so the trace recomputes each step as after a retained one.
-  ag::KeepGradsForDumpsGuard keep;  // the dump shows every gradient of the backward
-  for (bool retain : {false, true}) {
-    INFO("retain_graph = " << retain);
-    Tensor x = tensor({1.0, 5.0, 2.0}).set_name("x").requires_grad_();
-    Tensor m = max(x, 0).set_name("m");
-    Tensor L = (m * 2.0).set_name("L");
-    L.backward({}, retain);
-    const std::string trace = chain_rule_trace(L);
-    INFO(trace);
-    CHECK(trace.find("retain_graph=true") == std::string::npos);
-    require_close(step_result(trace, "dL/dm"), {2});
-    require_close(step_result(trace, "dL/dx"), {0, 2, 0});
+TEST_CASE("trace re-runs rules that read saved indices after a plain backward", "[graph][trace]") {
+  // max keeps the index of the maximum; backward without retain_graph frees it, except under
+  // KeepGradsForDumpsGuard, which keeps what the trace re-runs.
+  Tensor x = tensor({1.0, 5.0, 2.0}).set_name("x").requires_grad_();
+  Tensor m = max(x, 0).set_name("m");
+  Tensor L = (m * 2.0).set_name("L");
+  {
+    ag::KeepGradsForDumpsGuard keep;
+    L.backward();
   }
+  const std::string trace = chain_rule_trace(L);
+  INFO(trace);
+  CHECK(trace.find("not recomputed") == std::string::npos);
+  require_close(step_result(trace, "dL/dm"), {2});
+  require_close(step_result(trace, "dL/dx"), {0, 2, 0});  // the max's step itself
+  // The graph is still released: a second backward through it fails as without the guard.
+  CHECK_THROWS_WITH(L.backward(), Catch::Contains("retain_graph"));
+}
+
+TEST_CASE("trace needs the gradients KeepGradsForDumpsGuard keeps", "[graph][trace]") {
+  Tensor w = scalar(3.0).set_name("w").requires_grad_();
+  Tensor L = sigmoid(w * w).set_name("L");
+  L.backward();
+  CHECK_THROWS_WITH(chain_rule_trace(L), Catch::Contains("chain_rule_trace") &&
+                                             Catch::Contains("KeepGradsForDumpsGuard"));
+  CHECK(to_dot(L).find("interior gradients were not kept") != std::string::npos);
 }
 
 TEST_CASE("trace notes a .grad that accumulated over several backward calls", "[graph][trace]") {
@@ -207,7 +239,95 @@ TEST_CASE("trace of ag::grad and of very deep graphs", "[graph][trace]") {
   auto g = ag::grad({y}, {x}, {}, /*retain_graph=*/true);
   REQUIRE(g[0].item() == Approx(1.0));
   const std::string trace = chain_rule_trace(y);
-  CHECK(count(trace, "local derivative: dx = dy * c") == static_cast<std::size_t>(depth));
+  CHECK(count(trace, "local derivative: ") == static_cast<std::size_t>(depth));
+  CHECK(trace.find("local derivative: dx = dmul_scalar#1 * 1\n") != std::string::npos);
   require_close(step_result(trace, "dy/dx", 1), {1.0});  // ag::grad leaves .grad alone
   CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("trace of cross_entropy: every step has its numbers", "[graph][trace]") {
+  Tensor logits = tensor({1.0, 2.0, 0.5, 0.1, -1.0, 2.0}, {2, 3}, float64).set_name("logits")
+                      .requires_grad_();
+  Tensor labels = tensor({2.0, 0.0}, {2}, int64).set_name("labels");
+  Tensor loss = nn::functional::cross_entropy(logits, labels).set_name("loss");
+  {
+    ag::KeepGradsForDumpsGuard keep;  // also keeps the labels gather reads
+    loss.backward();
+  }
+  const std::string trace = chain_rule_trace(loss);
+  INFO(trace);
+  CHECK(trace.find("numbers not recomputed") == std::string::npos);
+  CHECK(trace.find("gather#1 = gather(log_softmax#1, index#1) = [[-1.964], [-2.082]]") !=
+        std::string::npos);
+  require_close(step_result(trace, "dloss/dlogits", 1), logits.grad().to_vector());
+}
+
+TEST_CASE("trace steps follow the order the engine runs the nodes", "[graph][trace]") {
+  // A hook on an op's output runs just before the engine runs that op: the hooks' order is the
+  // engine's, which the trace must follow (it is not the reverse of creation order here).
+  Tensor a = scalar(2.0).set_name("a").requires_grad_();
+  Tensor b = scalar(-3.0).set_name("b").requires_grad_();
+  Tensor d = scalar(0.5).set_name("d").requires_grad_();
+  Tensor t = tanh(d).set_name("t");
+  Tensor u = (t * 3.0).set_name("u");
+  Tensor e = (a * b).set_name("e");
+  Tensor f = (e + 10.0).set_name("f");
+  Tensor L = (f * u).set_name("L");
+  std::vector<std::string> ran;
+  for (Tensor* x : {&e, &f, &t, &u, &L}) {
+    const std::string name = x->name();
+    x->register_hook([&ran, name](const Tensor&) {
+      ran.push_back(name);
+      return Tensor();
+    });
+  }
+  {
+    ag::KeepGradsForDumpsGuard keep;
+    L.backward();
+  }
+  const std::string trace = chain_rule_trace(L);
+  INFO(trace);
+  std::vector<std::string> steps;
+  bool backward = false;
+  for (const std::string& line : graph_test::lines_of(trace)) {
+    if (line.rfind("Backward pass", 0) == 0) backward = true;
+    if (backward && line.rfind("  ", 0) == 0 && line[2] != ' ' && line.rfind("  dL/", 0) != 0)
+      steps.push_back(line.substr(2, line.find(" = ") - 2));
+  }
+  CHECK(steps == ran);
+  CHECK(steps != std::vector<std::string>{"L", "f", "e", "u", "t"});  // not creation order reversed
+}
+
+namespace {
+
+struct Cube : ag::Function<Cube> {
+  static constexpr const char* name = "Cube";
+  static Tensor forward(ag::AutogradContext* ctx, Tensor x) {
+    ctx->save_for_backward({x});
+    return x * x * x;
+  }
+  static std::vector<Tensor> backward(ag::AutogradContext* ctx, std::vector<Tensor> grad_outputs) {
+    Tensor x = ctx->get_saved_variables()[0];
+    return {grad_outputs[0] * 3.0 * x * x};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("dumps and traces show a custom function's name and its custom backward", "[graph][trace]") {
+  Tensor x = scalar(2.0, float64).set_name("x").requires_grad_();
+  Tensor y = Cube::apply(x).set_name("y");
+  Tensor L = (y * 0.5).set_name("L");
+  {
+    ag::KeepGradsForDumpsGuard keep;  // also keeps Cube's saved x for the trace
+    L.backward();
+  }
+  const std::string dot = to_dot(L);
+  CHECK(dot.find("label=\"Cube\\ncustom backward\"") != std::string::npos);
+  const std::string trace = chain_rule_trace(L);
+  INFO(trace);
+  CHECK(trace.find("y = Cube(x) = 8") != std::string::npos);
+  CHECK(trace.find("local derivative: custom backward") != std::string::npos);
+  CHECK(trace.find("not recomputed") == std::string::npos);
+  require_close(step_result(trace, "dL/dx"), {0.5 * 3 * 4});  // re-run: 0.5 * 3 x^2
 }

@@ -112,6 +112,18 @@ inline std::vector<double> step_result(const std::string& trace, const std::stri
   return numbers_in(last);
 }
 
+// The message of the error that `f` throws; fails the test when it throws nothing.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  FAIL("expected ag::Error, nothing was thrown");
+  return {};
+}
+
 // Printed numbers carry 4 significant digits.
 inline void require_close(const std::vector<double>& got, const std::vector<double>& want,
                           double rel = 1e-3) {
