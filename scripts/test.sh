@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every test in one command: install what is missing, build Release in build/ and run ctest, then
 # build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too,
-# then the ThreadSanitizer suite (build-tsan/) and the fuzzers for 60 s each (build-fuzz/).
-#   --no-sanitize     skip the sanitizer, TSan and fuzzer runs (quick local check)
+# and, when asked, the ThreadSanitizer suite (build-tsan/) and the fuzzers for 60 s each.
+#   --no-sanitize     skip the sanitizer runs (quick local check)
+#   --tsan            also build and run the ThreadSanitizer suite (build-tsan/)
+#   --fuzz            also run every libFuzzer harness for 60 s (scripts/fuzz.sh, build-fuzz/)
 #   --compiler clang  build with clang++ instead of g++ (build-clang/, build-asan-clang/)
 #   --docs            also build the API reference (Doxygen; a warning fails the run)
 #   --format          also check clang-format (scripts/format.sh --check)
@@ -15,6 +17,8 @@ sanitize=1
 compiler=gcc
 docs=0
 format=0
+tsan=0
+fuzz=0
 args=("$@")
 for ((i = 0; i < ${#args[@]}; ++i)); do
   arg=${args[i]}
@@ -24,7 +28,9 @@ for ((i = 0; i < ${#args[@]}; ++i)); do
                   { echo "test.sh: --compiler takes gcc or clang" >&2; exit 2; } ;;
     --docs) docs=1 ;;
     --format) format=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --tsan) tsan=1 ;;
+    --fuzz) fuzz=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +85,7 @@ if ((sanitize)); then
    ctest --output-on-failure -j "$jobs") || failed+=("ASan + UBSan tests")
 fi
 
-if ((sanitize)); then
+if ((sanitize && tsan)); then
   # ThreadSanitizer: the core and nn suites plus the concurrency contract's tests (test_threads,
   # 4 threads per case). -O1 and only these targets keep the phase to a few minutes; the
   # single-threaded million-op chain test alone takes 5 minutes under TSan and is left to the
@@ -97,6 +103,8 @@ if ((sanitize)); then
    ctest --output-on-failure -j "$jobs" -R '^test_(threads|autograd|nn):' -E '1,000,000 ops') ||
     failed+=("TSan tests")
 
+fi
+if ((sanitize && fuzz)); then
   # libFuzzer with ASan + UBSan: every harness for 60 s (scripts/fuzz.sh builds build-fuzz/).
   phase "Fuzzers (build-fuzz/, 60 s per harness)"
   ./scripts/fuzz.sh 60 || failed+=("Fuzzers")

@@ -78,22 +78,27 @@ const OpInfo& op_conv2d = register_op(
         .saves_inputs().smooth().cases(conv_cases).attrs<ConvAttrs>());
 const OpInfo& op_conv2d_input_grad = register_op(
     OpDef("conv2d_input_grad").backward(input_grad_backward)
+        .grads({"conv2d(dy, {1})", "conv2d_weight_grad(dy, {0})"})
         .rule("d dy = conv2d(dz, W), dW = conv2d_weight_grad(dz, dy)")
         .saves_inputs().smooth().cases(input_grad_cases).attrs<ConvAttrs>());
 const OpInfo& op_conv2d_weight_grad = register_op(
     OpDef("conv2d_weight_grad").backward(weight_grad_backward)
+        .grads({"conv2d_input_grad({1}, dy)", "conv2d({0}, dy)"})
         .rule("dx = conv2d_input_grad(dy, dv), d dy = conv2d(x, dv)")
         .saves_inputs().smooth().cases(weight_grad_cases).attrs<ConvAttrs>());
 const OpInfo& op_max_pool2d = register_op(
     OpDef("max_pool2d").backward(max_pool_backward)
+        .grads({"dy at each window's maximum of {0}, 0 elsewhere"})
         .rule("dx = dy at each window's maximum, 0 elsewhere")
         .smooth().cases(max_pool_cases).attrs<PoolAttrs>());
 const OpInfo& op_avg_pool2d = register_op(
     OpDef("avg_pool2d").backward(avg_pool_backward)
+        .grads({"avg_pool2d_adjoint(dy)"})
         .rule("dx = dy / (kh kw) spread over each window")
         .smooth().cases(avg_pool_cases).attrs<PoolAttrs>());
 const OpInfo& op_avg_pool2d_adjoint = register_op(
     OpDef("avg_pool2d_adjoint").backward(avg_pool_adjoint_backward)
+        .grads({"avg_pool2d(dy)"})
         .rule("d dy = avg_pool2d(dz)")
         .smooth().cases(avg_pool_adjoint_cases).attrs<PoolAttrs>());
 
@@ -200,7 +205,7 @@ PoolAttrs pool_attrs(const char* op, const Tensor& x, Size2 kernel, Size2 stride
   if (g.oh == 0 || g.ow == 0)
     fail(std::string(op) + ": kernel " + geom_str(kernel) + " does not fit input " + describe(x) +
          " padded by " + geom_str(padding));
-  return {g, s};
+  return {g, s, Tensor()};
 }
 
 }  // namespace

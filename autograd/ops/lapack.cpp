@@ -88,18 +88,20 @@ std::vector<OpCase> cholesky_cases() {
 }  // namespace
 
 const OpInfo& op_linalg_solve = register_op(
-    OpDef("linalg_solve").backward(solve_backward).rule("dB = solve(A^T, dX), dA = -dB X^T")
+    OpDef("linalg_solve").backward(solve_backward)
+        .grads({"-solve({0}^T, dy) {y}^T", "solve({0}^T, dy)"}).rule("dB = solve(A^T, dX), dA = -dB X^T")
         .saves_inputs().smooth().cases(solve_cases));
 const OpInfo& op_linalg_inv = register_op(
-    OpDef("linalg_inv").backward(inv_backward).rule("dA = -Y^T dY Y^T").smooth().cases(inv_cases));
+    OpDef("linalg_inv").backward(inv_backward).grads({"-{y}^T dy {y}^T"}).rule("dA = -Y^T dY Y^T").smooth().cases(inv_cases));
 const OpInfo& op_linalg_det = register_op(
-    OpDef("linalg_det").backward(det_backward).rule("dA = dy det(A) A^-T")
+    OpDef("linalg_det").backward(det_backward).grads({"dy * {y} * {0}^-T"}).rule("dA = dy det(A) A^-T")
         .saves_inputs().smooth().cases(det_cases));
 const OpInfo& op_linalg_slogdet = register_op(
-    OpDef("linalg_slogdet").backward(logabsdet_backward).rule("dA = dy A^-T (of log|det A|)")
+    OpDef("linalg_slogdet").backward(logabsdet_backward).grads({"dy * {0}^-T"}).rule("dA = dy A^-T (of log|det A|)")
         .saves_inputs().smooth().cases(slogdet_cases));
 const OpInfo& op_linalg_cholesky = register_op(
     OpDef("linalg_cholesky").backward(cholesky_backward)
+        .grads({"sym({y}^-T tril_half({y}^T dy) {y}^-1)"})
         .rule("dA = sym(L^-T tril_half(L^T dL) L^-1)").smooth().cases(cholesky_cases));
 
 namespace {

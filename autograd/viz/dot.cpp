@@ -176,7 +176,7 @@ std::string layout_direction(const Graph& g, const DotOptions& o, const DotStyle
   const double w = style.stacked ? 120 : 170, h = style.stacked ? 90 : 40;
   const double lr_w = ranks * 0.5 * (w + 70 + 2 * 36), lr_h = wide * (h + 18);
   const double tb_w = wide * (w + 18), tb_h = ranks * 0.5 * (h + 40 + 2 * 36);
-  auto off = [](double w, double h) { return std::fabs(std::log(w / h / 1.6)); };
+  auto off = [](double width, double height) { return std::fabs(std::log(width / height / 1.6)); };
   return off(lr_w, lr_h) <= off(tb_w, tb_h) ? "LR" : "TB";
 }
 
