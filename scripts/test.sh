@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Every test in one command: install what is missing, build Release in build/ and run ctest, then
 # build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too,
-# and, when asked, the ThreadSanitizer suite (build-tsan/) and the fuzzers for 60 s each.
-#   --no-sanitize     skip the sanitizer runs (quick local check)
-#   --tsan            also build and run the ThreadSanitizer suite (build-tsan/)
+# then the ThreadSanitizer suite (build-tsan/), and when asked the fuzzers for 60 s each.
+#   --no-sanitize     skip the sanitizer and TSan runs (quick local check)
 #   --fuzz            also run every libFuzzer harness for 60 s (scripts/fuzz.sh, build-fuzz/)
 #   --compiler clang  build with clang++ instead of g++ (build-clang/, build-asan-clang/)
 #   --docs            also build the API reference (Doxygen; a warning fails the run)
@@ -17,7 +16,6 @@ sanitize=1
 compiler=gcc
 docs=0
 format=0
-tsan=0
 fuzz=0
 args=("$@")
 for ((i = 0; i < ${#args[@]}; ++i)); do
@@ -28,9 +26,8 @@ for ((i = 0; i < ${#args[@]}; ++i)); do
                   { echo "test.sh: --compiler takes gcc or clang" >&2; exit 2; } ;;
     --docs) docs=1 ;;
     --format) format=1 ;;
-    --tsan) tsan=1 ;;
     --fuzz) fuzz=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -85,7 +82,7 @@ if ((sanitize)); then
    ctest --output-on-failure -j "$jobs") || failed+=("ASan + UBSan tests")
 fi
 
-if ((sanitize && tsan)); then
+if ((sanitize)); then
   # ThreadSanitizer: the core and nn suites plus the concurrency contract's tests (test_threads,
   # 4 threads per case). -O1 and only these targets keep the phase to a few minutes; the
   # single-threaded million-op chain test alone takes 5 minutes under TSan and is left to the
