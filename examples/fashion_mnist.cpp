@@ -36,28 +36,6 @@ std::string idx_file(const std::string& dir, const std::string& name) {
   return std::filesystem::exists(gz) ? gz.string() : (std::filesystem::path(dir) / name).string();
 }
 
-struct Score {
-  double loss, accuracy;
-};
-
-// Loss and accuracy over a whole dataset, in slices of 1000 rows, without recording a graph.
-Score evaluate(ag::nn::Module& model, const ag::data::TensorDataset& set) {
-  ag::NoGradGuard no_grad;
-  model.eval();
-  double loss = 0, right = 0;
-  const std::size_t n = set.size();
-  for (std::size_t start = 0; start < n; start += 1000) {
-    std::size_t stop = std::min(n, start + 1000);
-    Tensor logits = model(set.inputs().slice(0, start, stop));
-    Tensor labels = set.targets().slice(0, start, stop);
-    double rows = static_cast<double>(stop - start);
-    loss += F::cross_entropy(logits, labels).item() * rows;
-    right += ex::accuracy(logits, labels) * rows;
-  }
-  model.train();
-  return {loss / static_cast<double>(n), right / static_cast<double>(n)};
-}
-
 // One line of progress: rewritten in place on a terminal, printed at each quarter of the epoch
 // otherwise (a log file then gets a few lines per epoch instead of thousands).
 class Progress {
@@ -179,7 +157,7 @@ int main(int argc, char** argv) {
     double all_seen = ex::par::sum(static_cast<double>(seen));
     double all_loss = ex::par::sum(loss_sum) / all_seen, all_right = ex::par::sum(right) / all_seen;
     if (lead) {  // the weights are the same on every rank: one evaluation is enough
-      Score score = evaluate(*model, test);
+      ex::Score score = ex::evaluate(*model, test);
       test_curve.x.push_back(epoch);
       test_curve.y.push_back(score.loss);
       std::printf("epoch %d/%d: train loss %.4f accuracy %.4f | test loss %.4f accuracy %.4f | %.2f s, %.0f samples/s\n",
@@ -203,12 +181,12 @@ int main(int argc, char** argv) {
   std::cout << "wrote " << picture << "\n";
 
   // Save, reload into a freshly built model, and check that it scores exactly the same.
-  double accuracy = evaluate(*model, test).accuracy;
+  double accuracy = ex::evaluate(*model, test).accuracy;
   std::string weights = args.out_path("fashion_mnist.npz");
   model->save(weights);
   auto reloaded = ag::nn::mlp(sizes, args.activation);
   reloaded->load(weights);
-  double reloaded_accuracy = evaluate(*reloaded, test).accuracy;
+  double reloaded_accuracy = ex::evaluate(*reloaded, test).accuracy;
   std::cout << "saved the weights to " << weights << " and reloaded them into a new model\n";
   ex::expect(reloaded_accuracy == accuracy,
              "the reloaded model scores the same (" + ex::fixed(reloaded_accuracy) + ")");
