@@ -52,29 +52,31 @@ namespace ag {
 /// Shape or a vector of doubles. Reading it as another type throws ag::Error.
 class SavedValue {
  public:
-  SavedValue() = default;
+  SavedValue() = default;  ///< empty: defined() is false
+  /// Any floating-point value, kept as a double.
   template <class F, std::enable_if_t<std::is_floating_point_v<F>, int> = 0>
   SavedValue(F v) : v_(static_cast<double>(v)) {}
+  /// Any integer but bool, kept as an int64.
   template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
   SavedValue(I v) : v_(static_cast<std::int64_t>(v)) {}
-  SavedValue(bool v) : v_(v) {}
-  SavedValue(std::string v) : v_(std::move(v)) {}
-  SavedValue(const char* v) : v_(std::string(v)) {}
-  SavedValue(Shape v) : v_(std::move(v)) {}
-  SavedValue(std::vector<double> v) : v_(std::move(v)) {}
+  SavedValue(bool v) : v_(v) {}                                ///< a bool
+  SavedValue(std::string v) : v_(std::move(v)) {}              ///< a string
+  SavedValue(const char* v) : v_(std::string(v)) {}            ///< a string (copied)
+  SavedValue(Shape v) : v_(std::move(v)) {}                    ///< a Shape
+  SavedValue(std::vector<double> v) : v_(std::move(v)) {}      ///< a vector of doubles
 
-  bool defined() const { return v_.index() != 0; }
+  bool defined() const { return v_.index() != 0; }  ///< whether it holds a value
   double to_double() const;  ///< also reads an int64
-  std::int64_t to_int() const;
-  bool to_bool() const;
-  const std::string& to_string() const;
-  const Shape& to_shape() const;
-  const std::vector<double>& to_doubles() const;
+  std::int64_t to_int() const;                    ///< the int64 (Error for another type)
+  bool to_bool() const;                           ///< the bool (Error for another type)
+  const std::string& to_string() const;           ///< the string (Error for another type)
+  const Shape& to_shape() const;                  ///< the Shape (Error for another type)
+  const std::vector<double>& to_doubles() const;  ///< the doubles (Error for another type)
   /// LibTorch's IValue spellings.
   double toDouble() const { return to_double(); }
-  std::int64_t toInt() const { return to_int(); }
-  bool toBool() const { return to_bool(); }
-  const std::string& toStringRef() const { return to_string(); }
+  std::int64_t toInt() const { return to_int(); }                  ///< to_int()
+  bool toBool() const { return to_bool(); }                        ///< to_bool()
+  const std::string& toStringRef() const { return to_string(); }  ///< to_string()
 
  private:
   std::variant<std::monostate, double, std::int64_t, bool, std::string, Shape, std::vector<double>>
@@ -82,23 +84,26 @@ class SavedValue {
 };
 
 class AutogradContext;
+/// The type-erased backward a custom node calls (Function<T> passes T::backward's wrapper).
 using CustomBackwardFn = std::vector<Tensor> (*)(AutogradContext*, std::vector<Tensor>);
 namespace detail {
 struct CustomAccess;  ///< autograd/function.cpp: apply's second half and the node's backward
 }
 
+/// What a custom Function's forward hands to its backward: saved tensors (version-checked),
+/// plain values in saved_data, and which inputs need a gradient.
 class AutogradContext {
  public:
   /// Tensors backward needs. Each is checked against its version counter when read back, so an
   /// in-place change after the forward throws, with the message built-in ops give.
   void save_for_backward(std::vector<Tensor> tensors);
-  std::vector<Tensor> get_saved_variables() const;
-  std::map<std::string, SavedValue> saved_data;
+  std::vector<Tensor> get_saved_variables() const;  ///< what save_for_backward got, checked
+  std::map<std::string, SavedValue> saved_data;     ///< plain values for backward, by name
   /// These outputs get no gradient (and do not require grad); int64 outputs never do.
   void mark_non_differentiable(const std::vector<Tensor>& outputs);
   /// Whether forward argument i is a Tensor that requires grad (with grad mode on).
   bool needs_input_grad(std::size_t i) const;
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return name_; }  ///< the Function's display name
 
  private:
   friend struct detail::CustomAccess;
@@ -156,8 +161,11 @@ void note_arg(std::vector<Tensor>&, std::vector<bool>& is_tensor, const A&) {
 }
 }  // namespace detail
 
+/// The base of a custom differentiable function T with static forward and backward (CRTP, as
+/// LibTorch's torch::autograd::Function; the file's comment has an example).
 template <class T>
 struct Function {
+  /// Runs T::forward(ctx, args...) without recording and records one node calling T::backward.
   template <class... Args>
   static auto apply(Args&&... args) {
     using Out = decltype(T::forward(std::declval<AutogradContext*>(), std::forward<Args>(args)...));
@@ -185,7 +193,7 @@ struct Function {
       return outputs;
   }
 
-  // T::name if T defines it, else T's type name (not called `name`: T may define that).
+  /// T::name if T defines it, else T's type name (not called `name`: T may define that).
   static const std::string& display_name() {
     static const std::string n = detail::function_name<T>();
     return n;

@@ -26,21 +26,25 @@ struct GradcheckEntry {
   Shape shape;  ///< the input's shape
   std::vector<std::size_t> index;  ///< the input element where the gradients differ most
   std::size_t output_index = 0;    ///< and the (flat) output element whose derivative it is
-  double analytic = 0, reference = 0, abs_error = 0, rel_error = 0;
+  double analytic = 0;   ///< autograd's value there
+  double reference = 0;  ///< the numeric (or hand-derived) value there
+  double abs_error = 0;  ///< |analytic - reference|
+  double rel_error = 0;  ///< abs_error / |reference|
   bool ok = true;  ///< within atol + rtol * |reference| everywhere
   /// How many compared values (Jacobian entries for gradcheck, elements for compare_gradients)
   /// are off, and autograd/reference over all of them: a constant ratio (3.00 everywhere) points
   /// at a missing factor such as 1/N.
-  std::size_t compared = 0, mismatched = 0;
-  double ratio_lo = std::numeric_limits<double>::infinity();
-  double ratio_hi = -std::numeric_limits<double>::infinity();
+  std::size_t compared = 0;
+  std::size_t mismatched = 0;  ///< how many compared values are out of tolerance
+  double ratio_lo = std::numeric_limits<double>::infinity();    ///< least autograd/reference
+  double ratio_hi = -std::numeric_limits<double>::infinity();   ///< greatest autograd/reference
   bool ratio_defined = true;  ///< false once a reference is 0 where autograd is not
-  bool constant_ratio() const;
+  bool constant_ratio() const;  ///< mismatched, with one ratio (within 1e-6) everywhere
 };
 
 /// The outcome of gradcheck, gradgradcheck or compare_gradients.
 struct GradcheckResult {
-  bool ok = true;  ///< every entry within tolerance  ///< within atol + rtol * |reference| everywhere
+  bool ok = true;  ///< every entry within tolerance
   std::string what;                   ///< "gradcheck", "gradgradcheck", "compare_gradients"
   std::string reference_name;         ///< "numeric" or "hand-derived"
   std::vector<GradcheckEntry> entries;  ///< one per checked input
@@ -59,6 +63,8 @@ using CheckFunction = std::function<Tensor(const std::vector<Tensor>&)>;
 /// given for an input that is not checked is reported as a warning, not compared.
 GradcheckResult gradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
                           GradcheckOptions = {});
+/// gradcheck of the first derivatives themselves (backward with create_graph), against
+/// finite differences of the gradient: checks second-order backward.
 GradcheckResult gradgradcheck(CheckFunction f, const std::vector<Tensor>& inputs,
                               GradcheckOptions = {});
 /// Autograd's gradient of f (summed over its outputs) against gradients derived by hand.

@@ -53,12 +53,12 @@ void save_graph(const Tensor& root, const std::string& path, DotOptions = {});
 /// KeepGradsForDumpsGuard, which keeps every interior gradient and what the rules read; without
 /// it the gradients are gone and this throws ag::Error saying so.
 std::string chain_rule_trace(const Tensor& root, DotOptions = {});
-// After backward: one self-contained HTML page (inline SVG laid out by Graphviz now, inline CSS
-// and script, no request to any file or host) that steps through the backward pass one node at
-// a time in the engine's order: the gradient arriving, the local rule in the tensors' names, the
-// numbers (those of chain_rule_trace) and the gradients appearing on the inputs. Controls:
-// first / previous / next / last, play with a speed, the arrow keys; backward.html#step=7 opens
-// step 7. Needs Graphviz's `dot` in PATH, and backward run inside a KeepGradsForDumpsGuard.
+/// After backward: one self-contained HTML page (inline SVG laid out by Graphviz now, inline CSS
+/// and script, no request to any file or host) that steps through the backward pass one node at
+/// a time in the engine's order: the gradient arriving, the local rule in the tensors' names, the
+/// numbers (those of chain_rule_trace) and the gradients appearing on the inputs. Controls:
+/// first / previous / next / last, play with a speed, the arrow keys; backward.html#step=7 opens
+/// step 7. Needs Graphviz's `dot` in PATH, and backward run inside a KeepGradsForDumpsGuard.
 void save_backward_html(const Tensor& root, const std::string& path, DotOptions = {});
 
 }  // namespace ag

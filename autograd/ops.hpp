@@ -83,31 +83,40 @@ Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const std::vector<std:
 Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis);  ///< joins along an existing axis
 Tensor stack(const std::vector<Tensor>& xs, std::ptrdiff_t axis);  ///< joins along a new axis
 
-/// norms and selection
+// norms and selection
 /// The vector p-norm (p = 1, 2 or inf) over `axes` (all when empty), PyTorch's torch.norm; its
 /// gradient is 0 at 0 for p = 2. norm(x) is the 2-norm of all elements, a 0-d tensor.
 Tensor norm(const Tensor& x, double p = 2);
-Tensor norm(const Tensor& x, double p, const Axes& axes, bool keepdim = false);
+Tensor norm(const Tensor& x, double p, const Axes& axes, bool keepdim = false);  ///< over axes
 /// a where cond is nonzero (NaN counts), else b; cond has any dtype; all three broadcast.
 /// Differentiable in a and b, which share one dtype.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // statistics (PyTorch's semantics: correction 1 is the unbiased estimate; N - correction <= 0
 // divides by 0, giving inf or NaN as PyTorch does)
-Tensor var(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
-Tensor stddev(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
+/// The variance over axes (all when empty): sum((x - mean)^2) / (N - correction).
+Tensor var(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1,
+           bool keepdim = false);
+/// sqrt(var(x, axes, correction, keepdim)), PyTorch's torch.std.
+Tensor stddev(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1,
+              bool keepdim = false);
 
 // convolution and pooling (NCHW; a {C, H, W} input is one sample)
-struct Size2 {  // a 2-D extent: Size2(3) is {3, 3}; Size2{2, 1} is 2 along H, 1 along W
-  std::size_t h = 1, w = 1;
-  Size2(std::size_t both) : h(both), w(both) {}  // NOLINT: implicit, as LibTorch's ExpandingArray
-  Size2(std::size_t height, std::size_t width) : h(height), w(width) {}
+/// A 2-D extent: Size2(3) is {3, 3}; Size2{2, 1} is 2 along H, 1 along W.
+struct Size2 {
+  std::size_t h = 1;  ///< along H
+  std::size_t w = 1;  ///< along W
+  /// {both, both}; implicit, as LibTorch's ExpandingArray.
+  Size2(std::size_t both) : h(both), w(both) {}  // NOLINT
+  Size2(std::size_t height, std::size_t width) : h(height), w(width) {}  ///< {height, width}
 };
-// x {N, C, H, W}, w {out, C / groups, kh, kw}, b {out} or undefined.
+/// 2-D cross-correlation, as torch.nn.functional.conv2d:
+/// x {N, C, H, W}, w {out, C / groups, kh, kw}, b {out} or undefined.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Size2 stride = 1,
               Size2 padding = 0, Size2 dilation = 1, std::size_t groups = 1);
-// Windows of `kernel`; stride 0 (the default) means stride = kernel, as PyTorch's None does.
-// Padding is at most half the kernel; max pooling never picks it, average pooling counts it.
+/// The maximum of each window of `kernel`; stride 0 (the default) means stride = kernel, as
+/// PyTorch's None does. Padding is at most half the kernel; max pooling never picks it.
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0);
+/// The mean of each window, as max_pool2d's windows; padding counts as zeros in the mean.
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0);
 
 // normalised

@@ -18,7 +18,7 @@ namespace ag {
 
 struct Node;
 class Tensor;
-using Shape = std::vector<std::size_t>;
+using Shape = std::vector<std::size_t>;  ///< a tensor's shape (as in autograd/tensor.hpp)
 
 /// Fills grad_in[i] with dL/d(input i) given dL/d(output). Written with ag ops, so that a
 /// backward run with create_graph records it and gradients of gradients come for free.
@@ -28,28 +28,33 @@ using BackwardFn = void (*)(const Node& node, const Tensor& grad_out, Tensor* gr
 /// values are drawn from, and the function of those inputs to check. Shorthands for writing them
 /// (A, P, U, binary_cases, unary_cases) are in autograd/ops/cases.hpp.
 enum class Domain { Any, Positive, Unit };  ///< normal; in [0.5, 1.5); in (0.05, 0.95)
+/// One input of a gradcheck case: its shape and where its random float64 values come from.
 struct CaseInput {
-  Shape shape;
-  Domain domain = Domain::Any;
+  Shape shape;                  ///< the input's shape
+  Domain domain = Domain::Any;  ///< the range its values are drawn from
 };
+/// One gradcheck case of an op: f applied to random inputs, checked at these tolerances.
 struct OpCase {
-  std::string what;
-  std::vector<CaseInput> inputs;
-  std::function<Tensor(const std::vector<Tensor>&)> f;
-  double eps = 1e-6, atol = 1e-5, rtol = 1e-3;  ///< gradcheck's tolerances for this case
+  std::string what;               ///< the case's description in test output
+  std::vector<CaseInput> inputs;  ///< the inputs f takes
+  std::function<Tensor(const std::vector<Tensor>&)> f;  ///< the function checked
+  double eps = 1e-6;   ///< gradcheck's finite-difference step for this case
+  double atol = 1e-5;  ///< gradcheck's absolute tolerance for this case
+  double rtol = 1e-3;  ///< gradcheck's relative tolerance for this case
 };
-using CasesFn = std::vector<OpCase> (*)();
+using CasesFn = std::vector<OpCase> (*)();  ///< returns an op's gradcheck cases
 
 /// A node's attributes as text, for graph dumps and traces: {{"p", "3"}, {"axis", "1"}}.
 using AttrList = std::vector<std::pair<std::string, std::string>>;
-using AttrsFn = AttrList (*)(const Node& node);
-// The int64 tensor an op reads besides its inputs (gather's indices), for dumps to draw it.
+using AttrsFn = AttrList (*)(const Node& node);  ///< a node's attributes as text
+/// The int64 tensor an op reads besides its inputs (gather's indices), for dumps to draw it.
 using IndexFn = Tensor (*)(const Node& node);
 
+/// One registered op: its name, backward, formulas and the gradcheck cases every op must have.
 class OpInfo {
  public:
-  const char* name = nullptr;
-  BackwardFn backward = nullptr;
+  const char* name = nullptr;     ///< unique, as shown in dumps and error messages ("mul")
+  BackwardFn backward = nullptr;  ///< computes the inputs' gradients
   /// The local derivative, one formula per input, in placeholders the teaching tools fill with
   /// the tensors' own names: {0}, {1}, ... the inputs; {y} the output; dy the incoming gradient;
   /// {name} an attribute from `attributes`. mul: {"dy * {1}", "dy * {0}"}. An op taking any
@@ -74,7 +79,9 @@ class OpInfo {
 ///       .grads({"dy * {1}", "dy * {0}"}).saves_inputs().smooth().elementwise().cases(...));
 class OpDef {
  public:
-  explicit OpDef(const char* name) { info_.name = name; }
+  explicit OpDef(const char* name) { info_.name = name; }  ///< an entry for the op `name`
+  /// Setters of the OpInfo field of the same name; each returns *this, for chaining.
+  ///@{
   OpDef& backward(BackwardFn f) { info_.backward = f; return *this; }
   OpDef& grads(std::vector<std::string> per_input) { info_.grads = std::move(per_input); return *this; }
   OpDef& rule(const char* words) { info_.rule = words; return *this; }
@@ -84,9 +91,10 @@ class OpDef {
   OpDef& cases(CasesFn f) { info_.cases = f; return *this; }
   OpDef& attributes(AttrsFn f) { info_.attributes = f; return *this; }
   OpDef& index(IndexFn f) { info_.index = f; return *this; }
+  ///@}
   template <class Attrs> OpDef& attrs();  ///< declares the attribute struct (detail/impl.hpp)
-  const OpInfo& info() const { return info_; }
-  OpInfo& info() { return info_; }
+  const OpInfo& info() const { return info_; }  ///< the entry as built so far
+  OpInfo& info() { return info_; }              ///< the entry as built so far, to change
 
  private:
   OpInfo info_;

@@ -17,17 +17,19 @@ namespace ag::data {
 /// Row i of inputs goes with row i of targets (the first axis indexes samples).
 class TensorDataset {
  public:
-  TensorDataset(Tensor inputs, Tensor targets);
-  std::size_t size() const { return inputs_.size(0); }
-  const Tensor& inputs() const { return inputs_; }
-  const Tensor& targets() const { return targets_; }
+  TensorDataset(Tensor inputs, Tensor targets);  ///< Error unless both have as many rows
+  std::size_t size() const { return inputs_.size(0); }  ///< the number of samples
+  const Tensor& inputs() const { return inputs_; }      ///< all inputs, one row per sample
+  const Tensor& targets() const { return targets_; }    ///< all targets, one row per sample
 
  private:
   Tensor inputs_, targets_;
 };
 
+/// One mini-batch: fresh tensors (copies of the dataset's rows), no graph attached.
 struct Batch {
-  Tensor inputs, targets;  ///< fresh tensors (copies of the dataset's rows), no graph attached
+  Tensor inputs;   ///< the batch's input rows
+  Tensor targets;  ///< the batch's target rows
 };
 
 /// Mini-batches over a TensorDataset, for range-for:
@@ -38,28 +40,32 @@ struct Batch {
 /// row by row in parallel (TBB).
 class DataLoader {
  public:
+  /// Batches of batch_size (>= 1) over dataset (copied: it holds tensor handles).
   DataLoader(const TensorDataset& dataset, std::size_t batch_size, bool shuffle = true,
              bool drop_last = false);
   /// The sample order of each pass comes from sampler() instead, called by every begin(): it
   /// may return any sample indices, a share of the dataset, repeats (ag::dist::DistributedSampler
   /// converts to this).
   using Sampler = std::function<std::vector<std::size_t>()>;
+  /// Batches of batch_size over the samples sampler() picks for each pass.
   DataLoader(const TensorDataset& dataset, std::size_t batch_size, Sampler sampler,
              bool drop_last = false);
 
+  /// An input iterator over the batches of one pass; a batch is assembled when first read.
   class Iterator {
    public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Batch;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const Batch*;
-    using reference = const Batch&;
+    using iterator_category = std::input_iterator_tag;  ///< single pass
+    using value_type = Batch;                           ///< what it yields
+    using difference_type = std::ptrdiff_t;             ///< distance between positions
+    using pointer = const Batch*;                       ///< operator->'s result
+    using reference = const Batch&;                     ///< operator*'s result
 
-    const Batch& operator*() const;
-    const Batch* operator->() const { return &**this; }
-    Iterator& operator++();
+    const Batch& operator*() const;  ///< the current batch
+    const Batch* operator->() const { return &**this; }  ///< the current batch's members
+    Iterator& operator++();  ///< the next batch
+    /// Same loader and position.
     bool operator==(const Iterator& o) const { return loader_ == o.loader_ && index_ == o.index_; }
-    bool operator!=(const Iterator& o) const { return !(*this == o); }
+    bool operator!=(const Iterator& o) const { return !(*this == o); }  ///< !(*this == o)
 
    private:
     friend class DataLoader;
@@ -71,11 +77,11 @@ class DataLoader {
   };
 
   Iterator begin();  ///< starts a pass: reshuffles when shuffle is on
-  Iterator end();
+  Iterator end();  ///< past the last batch
 
-  std::size_t num_batches() const;
-  std::size_t batch_size() const { return batch_size_; }
-  const TensorDataset& dataset() const { return dataset_; }
+  std::size_t num_batches() const;  ///< batches per pass
+  std::size_t batch_size() const { return batch_size_; }  ///< samples per (full) batch
+  const TensorDataset& dataset() const { return dataset_; }  ///< the dataset it draws from
   /// Batch i of the current pass (the order drawn by the last begin()).
   Batch batch(std::size_t i) const;
   /// The sample order of the current pass.

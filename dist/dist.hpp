@@ -66,10 +66,11 @@ double all_reduce(double value, ReduceOp op = ReduceOp::Sum);
 void broadcast(Tensor& t, int root = 0);
 void barrier();
 
-// Prints "ag::dist: rank R of W: <message>" to stderr and ends the whole job (MPI_Abort) with
-// exit code `code`; in a plain run it exits the process.
+/// Prints "ag::dist: rank R of W: <message>" to stderr and ends the whole job (MPI_Abort) with
+/// exit code `code`; in a plain run it exits the process.
 [[noreturn]] void abort(const std::string& message, int code = 1);
 
+/// DistributedDataParallel's settings (PyTorch's names).
 struct DDPOptions {
   /// Gradients are averaged in buckets of about this many bytes, filled in reverse registration
   /// order (the order backward produces them); a bucket's all-reduce starts as soon as all of
@@ -81,7 +82,9 @@ struct DDPOptions {
   /// one that did not is reported (ag::Error) by the next forward.
   bool find_unused_parameters = false;
 
+  /// Sets bucket_bytes; returns *this, for chaining.
   DDPOptions& set_bucket_bytes(std::size_t b) { bucket_bytes = b; return *this; }
+  /// Sets find_unused_parameters; returns *this, for chaining.
   DDPOptions& set_find_unused_parameters(bool on) { find_unused_parameters = on; return *this; }
 };
 
@@ -90,7 +93,7 @@ struct DDPOptions {
 /// rank naming the first one that differs) and copies rank 0's parameters and buffers to every
 /// rank. Buffers are not synchronised after that: BatchNorm's running statistics follow each
 /// rank's own batches (rank 0's are the ones a rank-0 checkpoint saves).
-//
+///
 /// A backward pass from the output of operator() averages the gradients over the ranks: when the
 /// backward is done, every parameter's .grad holds the mean over the ranks of the local .grad, so
 /// any optimizer's step() does the same thing on every rank. (Gradients accumulated over several
@@ -99,13 +102,14 @@ struct DDPOptions {
 /// forward/backward pairs. The results are deterministic at a fixed world size.
 class DistributedDataParallel {
  public:
+  /// Collective: call it on every rank with the same module structure.
   explicit DistributedDataParallel(std::shared_ptr<nn::Module> module, DDPOptions options = {});
   ~DistributedDataParallel();
   DistributedDataParallel(const DistributedDataParallel&) = delete;
   DistributedDataParallel& operator=(const DistributedDataParallel&) = delete;
 
   Tensor operator()(const Tensor& x);  ///< the module's forward; arms the gradient reduction
-  std::shared_ptr<nn::Module> module() const { return module_; }
+  std::shared_ptr<nn::Module> module() const { return module_; }  ///< the wrapped module
 
   /// The buckets, as parameter names in launch order (for tests and tuning).
   std::vector<std::vector<std::string>> bucket_names() const;
@@ -141,8 +145,8 @@ class DistributedSampler {
   std::vector<std::size_t> operator()() const { return indices(); }  ///< for data::DataLoader
   std::size_t size() const;        ///< samples per rank per epoch
   std::size_t total_size() const;  ///< samples per epoch over all ranks (size() * num_replicas)
-  int num_replicas() const;
-  int rank() const;
+  int num_replicas() const;  ///< the world size W it splits for
+  int rank() const;          ///< the rank whose share this is
 
  private:
   struct State;

@@ -14,6 +14,8 @@
 AG_API_BEGIN
 namespace ag::nn {
 
+/// The base of every layer: named parameters, buffers and child modules, train/eval mode, dtype
+/// conversion and .npz save/load. Subclasses register what they own in their constructor.
 class Module {
  public:
   Module() = default;
@@ -36,21 +38,24 @@ class Module {
   /// Own parameters first, in registration order, then each child's with "<child>." in front.
   /// A tensor registered twice (shared weights) is listed once, under its first name.
   std::vector<Tensor> parameters() const;
-  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;  ///< with dotted names
+  /// The direct children, in registration order, with the names they were registered under.
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const {
+    return children_;
+  }
   std::size_t num_parameters() const;  ///< total element count
 
   /// Buffers: state that is saved, loaded and converted by to() with the weights but is not
   /// trained (BatchNorm's running statistics). Any dtype; never requires grad. Named and ordered
   /// like parameters: own first, then each child's with "<child>." in front.
   Tensor register_buffer(std::string name, Tensor t);
-  std::vector<Tensor> buffers() const;
-  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  std::vector<Tensor> buffers() const;  ///< own buffers, then each child's
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;  ///< with dotted names
 
-  void zero_grad();
+  void zero_grad();  ///< drops the gradient of every parameter, recursively
   void train(bool on = true);  ///< recursive, as in PyTorch
-  void eval() { train(false); }
-  bool is_training() const { return training_; }
+  void eval() { train(false); }  ///< train(false): Dropout off, BatchNorm uses running stats
+  bool is_training() const { return training_; }  ///< true unless eval() or train(false)
 
   /// Converts every parameter and every floating buffer to `dtype` in place (int64 buffers such
   /// as num_batches_tracked stay): handles held elsewhere (an optimizer's, a layer's own members)
@@ -66,6 +71,7 @@ class Module {
  protected:
   /// Registers `t` under `name` (no '.', unique in this module) and makes it require grad.
   Tensor register_parameter(std::string name, Tensor t);
+  /// Registers module as the child `name` (no '.', unique here) and returns it, as LibTorch does.
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
     register_child(std::move(name), module);
@@ -96,6 +102,7 @@ class Module {
 template <class Derived>
 class TypedModule : public Module {
  public:
+  /// Derived::forward(args...) inside this module's graph-dump scope.
   template <class... Args>
   decltype(auto) operator()(Args&&... args) {
     ScopeGuard guard(scope_label());

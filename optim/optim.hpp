@@ -26,19 +26,20 @@ namespace ag::optim {
 template <class Options, class Value>
 class Hyperparameter {
  public:
+  /// A field of *owner holding value.
   Hyperparameter(Options* owner, Value value) : owner_(owner), value_(std::move(value)) {}
-  Hyperparameter(const Hyperparameter&) = default;
+  Hyperparameter(const Hyperparameter&) = default;  ///< copies owner and value (see above)
   Hyperparameter& operator=(const Hyperparameter& other) {  ///< the value only: owner stays
     value_ = other.value_;
     return *this;
   }
-  Hyperparameter& operator=(Value value) {
+  Hyperparameter& operator=(Value value) {  ///< o.momentum = 0.9
     value_ = std::move(value);
     return *this;
   }
-  operator Value() const { return value_; }
-  Value operator()() const { return value_; }
-  Options& operator()(Value value) {
+  operator Value() const { return value_; }      ///< double m = o.momentum
+  Value operator()() const { return value_; }    ///< o.momentum(): LibTorch's getter
+  Options& operator()(Value value) {             ///< o.momentum(0.9): sets it, returns the options
     value_ = std::move(value);
     return *owner_;
   }
@@ -52,8 +53,9 @@ class Hyperparameter {
 /// tensors, which save() and load() write and read as .npz.
 class Optimizer {
  public:
-  using State = std::map<std::string, Tensor>;
+  using State = std::map<std::string, Tensor>;  ///< one parameter's state tensors, by key
 
+  /// Optimizes params (leaves that require grad) with learning rate lr.
   Optimizer(std::vector<Tensor> params, double lr);
   virtual ~Optimizer() = default;
   /// One update of every parameter that has a gradient; parameters without one are skipped.
@@ -62,9 +64,9 @@ class Optimizer {
   /// By default the C++ class name without namespaces, so user-defined optimizers have one too.
   virtual std::string name() const;
   void zero_grad();  ///< drops every parameter's gradient
-  double lr() const { return lr_; }
-  void set_lr(double lr);
-  const std::vector<Tensor>& params() const { return params_; }
+  double lr() const { return lr_; }  ///< the learning rate the next step() uses
+  void set_lr(double lr);             ///< sets the learning rate (finite, >= 0)
+  const std::vector<Tensor>& params() const { return params_; }  ///< the parameters, in order
   /// PyTorch's optimizer.state[p] for parameter i: "step" (int64, 0-d), "momentum_buffer",
   /// "exp_avg", ... in the parameter's dtype; empty until the parameter's first step (Adagrad
   /// fills it at construction, as PyTorch does).
@@ -80,27 +82,31 @@ class Optimizer {
   void load(const std::string& path);
 
  protected:
+  /// One state tensor a subclass keeps per parameter: what load() checks a file against.
   struct StateSpec {
-    std::string key;
-    Shape shape;
-    Dtype dtype;
+    std::string key;  ///< its name in State ("exp_avg", ...)
+    Shape shape;      ///< its shape
+    Dtype dtype;      ///< its dtype
   };
   /// The tensors a stepped parameter i holds under this optimizer's options (default: none).
   virtual std::vector<StateSpec> state_spec(std::size_t) const { return {}; }
   /// Fresh state (zeros, step 0) per state_spec, then on_new_state; returns it as it stands.
   State& init_state(std::size_t i);
-  virtual void on_new_state(std::size_t, State&) {}
+  virtual void on_new_state(std::size_t, State&) {}  ///< hook to fill fresh state (default: none)
   /// Adds one to state["step"] and returns the new count.
   static std::int64_t increment_step(State& state);
+  /// A StateSpec named key with parameter i's shape and dtype.
   StateSpec like_param(std::string key, std::size_t i) const;
 
-  std::vector<Tensor> params_;
-  double lr_;
-  std::vector<State> state_;
+  std::vector<Tensor> params_;  ///< the parameters being optimized
+  double lr_;                   ///< the learning rate
+  std::vector<State> state_;    ///< per-parameter state, index for index with params_
 };
 
+/// SGD's hyperparameters (PyTorch's names and defaults; lr has no default, as in PyTorch).
 class SGDOptions {
  public:
+  /// Every hyperparameter positionally, in PyTorch's order.
   SGDOptions(double lr_value, double momentum_value = 0, double dampening_value = 0,
              double weight_decay_value = 0, bool nesterov_value = false)
       : lr(this, lr_value),
@@ -108,10 +114,13 @@ class SGDOptions {
         dampening(this, dampening_value),
         weight_decay(this, weight_decay_value),
         nesterov(this, nesterov_value) {}
-  SGDOptions(const SGDOptions& o) : SGDOptions(o.lr) { *this = o; }
-  SGDOptions& operator=(const SGDOptions&) = default;
-  Hyperparameter<SGDOptions, double> lr, momentum, dampening, weight_decay;
-  Hyperparameter<SGDOptions, bool> nesterov;
+  SGDOptions(const SGDOptions& o) : SGDOptions(o.lr) { *this = o; }  ///< fields bound to the copy
+  SGDOptions& operator=(const SGDOptions&) = default;  ///< copies the values
+  Hyperparameter<SGDOptions, double> lr;            ///< learning rate
+  Hyperparameter<SGDOptions, double> momentum;      ///< momentum factor (0: plain SGD)
+  Hyperparameter<SGDOptions, double> dampening;     ///< dampening of the momentum
+  Hyperparameter<SGDOptions, double> weight_decay;  ///< L2 penalty added to the gradient
+  Hyperparameter<SGDOptions, bool> nesterov;        ///< Nesterov momentum (needs momentum > 0)
 };
 
 /// PyTorch's SGD: g = grad + weight_decay * p; with momentum, buf = g on the first step, then
@@ -119,10 +128,10 @@ class SGDOptions {
 /// p -= lr * g. State: "momentum_buffer" when momentum != 0.
 class SGD : public Optimizer {
  public:
-  SGD(std::vector<Tensor> params, SGDOptions options);
+  SGD(std::vector<Tensor> params, SGDOptions options);  ///< checks options (Error if invalid)
   void step() override;
   std::string name() const override { return "SGD"; }
-  const SGDOptions& options() const { return options_; }
+  const SGDOptions& options() const { return options_; }  ///< the options it was built with
 
  protected:
   std::vector<StateSpec> state_spec(std::size_t i) const override;
@@ -131,8 +140,10 @@ class SGD : public Optimizer {
   SGDOptions options_;
 };
 
+/// Adam's hyperparameters (PyTorch's names and defaults).
 class AdamOptions {
  public:
+  /// Every hyperparameter positionally, in PyTorch's order.
   AdamOptions(double lr_value = 1e-3, double beta1_value = 0.9, double beta2_value = 0.999,
               double eps_value = 1e-8, double weight_decay_value = 0, bool decoupled_value = false)
       : lr(this, lr_value),
@@ -141,10 +152,14 @@ class AdamOptions {
         eps(this, eps_value),
         weight_decay(this, weight_decay_value),
         decoupled(this, decoupled_value) {}
-  AdamOptions(const AdamOptions& o) : AdamOptions() { *this = o; }
-  AdamOptions& operator=(const AdamOptions&) = default;
+  AdamOptions(const AdamOptions& o) : AdamOptions() { *this = o; }  ///< fields bound to the copy
+  AdamOptions& operator=(const AdamOptions&) = default;  ///< copies the values
   AdamOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }  ///< LibTorch's spelling
-  Hyperparameter<AdamOptions, double> lr, beta1, beta2, eps, weight_decay;
+  Hyperparameter<AdamOptions, double> lr;            ///< learning rate
+  Hyperparameter<AdamOptions, double> beta1;         ///< decay of the first moment (m)
+  Hyperparameter<AdamOptions, double> beta2;         ///< decay of the second moment (v)
+  Hyperparameter<AdamOptions, double> eps;           ///< added to the denominator
+  Hyperparameter<AdamOptions, double> weight_decay;  ///< L2 penalty (or decoupled decay)
   /// true: AdamW's decoupled weight decay p *= 1 - lr * weight_decay
   Hyperparameter<AdamOptions, bool> decoupled;
 };
@@ -155,10 +170,10 @@ class AdamOptions {
 /// State: "step", "exp_avg" (m), "exp_avg_sq" (v).
 class Adam : public Optimizer {
  public:
-  Adam(std::vector<Tensor> params, AdamOptions options = {});
+  Adam(std::vector<Tensor> params, AdamOptions options = {});  ///< checks options
   void step() override;
   std::string name() const override { return options_.decoupled() ? "AdamW" : "Adam"; }
-  const AdamOptions& options() const { return options_; }
+  const AdamOptions& options() const { return options_; }  ///< the options it was built with
 
  protected:
   std::vector<StateSpec> state_spec(std::size_t i) const override;
@@ -170,6 +185,7 @@ class Adam : public Optimizer {
 /// AdamW's defaults differ from Adam's only in weight_decay (1e-2, as in PyTorch).
 class AdamWOptions {
  public:
+  /// Every hyperparameter positionally, in PyTorch's order.
   AdamWOptions(double lr_value = 1e-3, double beta1_value = 0.9, double beta2_value = 0.999,
                double eps_value = 1e-8, double weight_decay_value = 1e-2)
       : lr(this, lr_value),
@@ -177,19 +193,26 @@ class AdamWOptions {
         beta2(this, beta2_value),
         eps(this, eps_value),
         weight_decay(this, weight_decay_value) {}
-  AdamWOptions(const AdamWOptions& o) : AdamWOptions() { *this = o; }
-  AdamWOptions& operator=(const AdamWOptions&) = default;
-  AdamWOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }
-  Hyperparameter<AdamWOptions, double> lr, beta1, beta2, eps, weight_decay;
+  AdamWOptions(const AdamWOptions& o) : AdamWOptions() { *this = o; }  ///< fields bound to the copy
+  AdamWOptions& operator=(const AdamWOptions&) = default;  ///< copies the values
+  AdamWOptions& betas(double b1, double b2) { return beta1(b1).beta2(b2); }  ///< LibTorch's spelling
+  Hyperparameter<AdamWOptions, double> lr;            ///< learning rate
+  Hyperparameter<AdamWOptions, double> beta1;         ///< decay of the first moment (m)
+  Hyperparameter<AdamWOptions, double> beta2;         ///< decay of the second moment (v)
+  Hyperparameter<AdamWOptions, double> eps;           ///< added to the denominator
+  Hyperparameter<AdamWOptions, double> weight_decay;  ///< decoupled decay: p *= 1 - lr * wd
 };
 
+/// PyTorch's AdamW: Adam with decoupled weight decay (an Adam whose options have decoupled set).
 class AdamW : public Adam {
  public:
-  AdamW(std::vector<Tensor> params, AdamWOptions options = {});
+  AdamW(std::vector<Tensor> params, AdamWOptions options = {});  ///< checks options
 };
 
+/// RMSprop's hyperparameters (PyTorch's names and defaults).
 class RMSpropOptions {
  public:
+  /// Every hyperparameter positionally, in PyTorch's order.
   RMSpropOptions(double lr_value = 1e-2, double alpha_value = 0.99, double eps_value = 1e-8,
                  double weight_decay_value = 0, double momentum_value = 0,
                  bool centered_value = false)
@@ -199,10 +222,14 @@ class RMSpropOptions {
         weight_decay(this, weight_decay_value),
         momentum(this, momentum_value),
         centered(this, centered_value) {}
-  RMSpropOptions(const RMSpropOptions& o) : RMSpropOptions() { *this = o; }
-  RMSpropOptions& operator=(const RMSpropOptions&) = default;
-  Hyperparameter<RMSpropOptions, double> lr, alpha, eps, weight_decay, momentum;
-  Hyperparameter<RMSpropOptions, bool> centered;
+  RMSpropOptions(const RMSpropOptions& o) : RMSpropOptions() { *this = o; }  ///< bound to the copy
+  RMSpropOptions& operator=(const RMSpropOptions&) = default;  ///< copies the values
+  Hyperparameter<RMSpropOptions, double> lr;            ///< learning rate
+  Hyperparameter<RMSpropOptions, double> alpha;         ///< smoothing of the squared average
+  Hyperparameter<RMSpropOptions, double> eps;           ///< added to the denominator
+  Hyperparameter<RMSpropOptions, double> weight_decay;  ///< L2 penalty added to the gradient
+  Hyperparameter<RMSpropOptions, double> momentum;      ///< momentum factor (0: none)
+  Hyperparameter<RMSpropOptions, bool> centered;        ///< normalize by the centered variance
 };
 
 /// PyTorch's RMSprop: g = grad + weight_decay * p; v = alpha v + (1 - alpha) g^2;
@@ -211,10 +238,10 @@ class RMSpropOptions {
 /// State: "step", "square_avg", "momentum_buffer" (momentum > 0), "grad_avg" (centered).
 class RMSprop : public Optimizer {
  public:
-  RMSprop(std::vector<Tensor> params, RMSpropOptions options = {});
+  RMSprop(std::vector<Tensor> params, RMSpropOptions options = {});  ///< checks options
   void step() override;
   std::string name() const override { return "RMSprop"; }
-  const RMSpropOptions& options() const { return options_; }
+  const RMSpropOptions& options() const { return options_; }  ///< the options it was built with
 
  protected:
   std::vector<StateSpec> state_spec(std::size_t i) const override;
@@ -223,8 +250,10 @@ class RMSprop : public Optimizer {
   RMSpropOptions options_;
 };
 
+/// Adagrad's hyperparameters (PyTorch's names and defaults).
 class AdagradOptions {
  public:
+  /// Every hyperparameter positionally, in PyTorch's order.
   AdagradOptions(double lr_value = 1e-2, double lr_decay_value = 0, double weight_decay_value = 0,
                  double eps_value = 1e-10, double initial_accumulator = 0)
       : lr(this, lr_value),
@@ -232,23 +261,27 @@ class AdagradOptions {
         weight_decay(this, weight_decay_value),
         eps(this, eps_value),
         initial_accumulator_value(this, initial_accumulator) {}
-  AdagradOptions(const AdagradOptions& o) : AdagradOptions() { *this = o; }
-  AdagradOptions& operator=(const AdagradOptions&) = default;
-  Hyperparameter<AdagradOptions, double> lr, lr_decay, weight_decay, eps, initial_accumulator_value;
+  AdagradOptions(const AdagradOptions& o) : AdagradOptions() { *this = o; }  ///< bound to the copy
+  AdagradOptions& operator=(const AdagradOptions&) = default;  ///< copies the values
+  Hyperparameter<AdagradOptions, double> lr;            ///< learning rate
+  Hyperparameter<AdagradOptions, double> lr_decay;      ///< clr = lr / (1 + (t - 1) lr_decay)
+  Hyperparameter<AdagradOptions, double> weight_decay;  ///< L2 penalty added to the gradient
+  Hyperparameter<AdagradOptions, double> eps;           ///< added to the denominator
+  Hyperparameter<AdagradOptions, double> initial_accumulator_value;  ///< starting value of "sum"
 };
 
 /// PyTorch's Adagrad: g = grad + weight_decay * p; clr = lr / (1 + (t - 1) lr_decay);
 /// sum += g^2; p -= clr * g / (sqrt(sum) + eps). State: "step", "sum" (initial_accumulator_value).
 class Adagrad : public Optimizer {
  public:
-  Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
+  Adagrad(std::vector<Tensor> params, AdagradOptions options = {});  ///< checks options
   void step() override;
   std::string name() const override { return "Adagrad"; }
-  const AdagradOptions& options() const { return options_; }
+  const AdagradOptions& options() const { return options_; }  ///< the options it was built with
 
  protected:
   std::vector<StateSpec> state_spec(std::size_t i) const override;
-  void on_new_state(std::size_t i, State& state) override;
+  void on_new_state(std::size_t i, State& state) override;  ///< "sum" = initial_accumulator_value
 
  private:
   AdagradOptions options_;
@@ -258,21 +291,21 @@ class Adagrad : public Optimizer {
 /// remembers the optimizer's learning rate at construction as base_lr().
 class LRScheduler {
  public:
-  explicit LRScheduler(Optimizer& optimizer);
+  explicit LRScheduler(Optimizer& optimizer);  ///< schedules optimizer's lr (must outlive this)
   virtual ~LRScheduler() = default;
-  void step();
-  std::size_t last_epoch() const { return epoch_; }
-  double get_last_lr() const { return optimizer_.lr(); }
-  double base_lr() const { return base_lr_; }
+  void step();  ///< ends an epoch: sets the optimizer's lr for the next one
+  std::size_t last_epoch() const { return epoch_; }  ///< the number of step() calls so far
+  double get_last_lr() const { return optimizer_.lr(); }  ///< the optimizer's current lr
+  double base_lr() const { return base_lr_; }  ///< the optimizer's lr at construction
   virtual std::string name() const;  ///< "StepLR", ...; by default the C++ class name
   /// The epoch count and base_lr as .npz ("<name>.last_epoch", "<name>.base_lr"), atomically; load
   /// checks the kind of scheduler. The learning rate itself lives in the optimizer's file.
   void save(const std::string& path) const;
-  void load(const std::string& path);
+  void load(const std::string& path);  ///< reads what save() wrote (Error if another scheduler)
 
  protected:
   virtual double next_lr(double current_lr, std::size_t epoch) const = 0;  ///< epoch >= 1
-  Optimizer& optimizer_;
+  Optimizer& optimizer_;  ///< the optimizer whose lr is scheduled
 
  private:
   std::size_t epoch_ = 0;
@@ -282,7 +315,7 @@ class LRScheduler {
 /// lr * gamma every step_size epochs.
 class StepLR : public LRScheduler {
  public:
-  StepLR(Optimizer& optimizer, std::size_t step_size, double gamma = 0.1);
+  StepLR(Optimizer& optimizer, std::size_t step_size, double gamma = 0.1);  ///< step_size >= 1
   std::string name() const override { return "StepLR"; }
 
  protected:
@@ -296,7 +329,7 @@ class StepLR : public LRScheduler {
 /// lr * gamma every epoch.
 class ExponentialLR : public LRScheduler {
  public:
-  ExponentialLR(Optimizer& optimizer, double gamma);
+  ExponentialLR(Optimizer& optimizer, double gamma);  ///< decays by gamma per epoch
   std::string name() const override { return "ExponentialLR"; }
 
  protected:
@@ -311,7 +344,7 @@ class ExponentialLR : public LRScheduler {
 /// (1 + cos(pi (t - 1) / T)).
 class CosineAnnealingLR : public LRScheduler {
  public:
-  CosineAnnealingLR(Optimizer& optimizer, std::size_t T_max, double eta_min = 0);
+  CosineAnnealingLR(Optimizer& optimizer, std::size_t T_max, double eta_min = 0);  ///< T_max >= 1
   std::string name() const override { return "CosineAnnealingLR"; }
 
  protected:
@@ -325,7 +358,7 @@ class CosineAnnealingLR : public LRScheduler {
 /// lr = base_lr * lr_lambda(epoch); applied at construction for epoch 0, as PyTorch does.
 class LambdaLR : public LRScheduler {
  public:
-  LambdaLR(Optimizer& optimizer, std::function<double(std::size_t)> lr_lambda);
+  LambdaLR(Optimizer& optimizer, std::function<double(std::size_t)> lr_lambda);  ///< sets epoch 0
   std::string name() const override { return "LambdaLR"; }
 
  protected:
@@ -335,21 +368,23 @@ class LambdaLR : public LRScheduler {
   std::function<double(std::size_t)> lr_lambda_;
 };
 
+/// ReduceLROnPlateau's settings (PyTorch's names and defaults).
 class ReduceLROnPlateauOptions {
   using Self = ReduceLROnPlateauOptions;
 
  public:
+  /// The two settings most often changed; the rest have PyTorch's defaults.
   ReduceLROnPlateauOptions(double factor_value = 0.1, std::size_t patience_value = 10)
       : factor(this, factor_value), patience(this, patience_value) {}
-  ReduceLROnPlateauOptions(const Self& o) : Self() { *this = o; }
-  Self& operator=(const Self&) = default;
-  Hyperparameter<Self, double> factor;
-  Hyperparameter<Self, std::size_t> patience;
+  ReduceLROnPlateauOptions(const Self& o) : Self() { *this = o; }  ///< fields bound to the copy
+  Self& operator=(const Self&) = default;  ///< copies the values
+  Hyperparameter<Self, double> factor;          ///< new lr = lr * factor (< 1)
+  Hyperparameter<Self, std::size_t> patience;   ///< bad epochs tolerated before reducing
   Hyperparameter<Self, std::string> mode{this, "min"};  ///< "min": lower is better; "max"
-  Hyperparameter<Self, double> threshold{this, 1e-4};
+  Hyperparameter<Self, double> threshold{this, 1e-4};  ///< the least change that counts
   Hyperparameter<Self, std::string> threshold_mode{this, "rel"};  ///< "rel" or "abs"
-  Hyperparameter<Self, std::size_t> cooldown{this, 0};
-  Hyperparameter<Self, double> min_lr{this, 0.0};
+  Hyperparameter<Self, std::size_t> cooldown{this, 0};  ///< epochs to wait after a reduction
+  Hyperparameter<Self, double> min_lr{this, 0.0};       ///< lr never goes below this
   Hyperparameter<Self, double> eps{this, 1e-8};  ///< smaller changes of lr are skipped
 };
 
@@ -358,17 +393,18 @@ class ReduceLROnPlateauOptions {
 /// PyTorch's defaults: mode "min", factor 0.1, patience 10, threshold 1e-4 "rel".
 class ReduceLROnPlateau {
  public:
+  /// Schedules optimizer's lr (the optimizer must outlive this) with factor and patience.
   explicit ReduceLROnPlateau(Optimizer& optimizer, double factor = 0.1, std::size_t patience = 10);
-  ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options);
-  void step(double metric);
-  std::size_t last_epoch() const { return epoch_; }
-  double best() const { return best_; }
-  std::size_t num_bad_epochs() const { return num_bad_epochs_; }
-  double get_last_lr() const { return optimizer_.lr(); }
-  const ReduceLROnPlateauOptions& options() const { return options_; }
+  ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options);  ///< all settings
+  void step(double metric);  ///< ends an epoch whose validation metric was metric
+  std::size_t last_epoch() const { return epoch_; }  ///< the number of step() calls so far
+  double best() const { return best_; }  ///< the best metric so far
+  std::size_t num_bad_epochs() const { return num_bad_epochs_; }  ///< epochs since the best
+  double get_last_lr() const { return optimizer_.lr(); }  ///< the optimizer's current lr
+  const ReduceLROnPlateauOptions& options() const { return options_; }  ///< its settings
   /// best, num_bad_epochs, cooldown_counter and last_epoch as .npz, atomically.
   void save(const std::string& path) const;
-  void load(const std::string& path);
+  void load(const std::string& path);  ///< reads what save() wrote
 
  private:
   bool is_better(double metric) const;

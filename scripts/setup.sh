@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev                                  # reading .gz datasets
   libstb-dev                                  # image output in examples
   graphviz                                    # rendering graph dumps to SVG/PNG
+  doxygen                                     # the API reference (cmake --build build --target docs)
   chromium                                    # the browser test of the backward page (headless)
   nodejs                                      # drives that browser test (DevTools protocol)
   dataset-fashion-mnist                       # the demo's data
