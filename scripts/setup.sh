@@ -14,19 +14,33 @@ packages=(
   zlib1g-dev                                  # reading .gz datasets
   libstb-dev                                  # image output in examples
   graphviz                                    # rendering graph dumps to SVG/PNG
-  doxygen                                     # the API reference (cmake --build build --target docs)
+  doxygen                                     # the API reference (the docs target)
   chromium                                    # the browser test of the backward page (headless)
   nodejs                                      # drives that browser test (DevTools protocol)
   dataset-fashion-mnist                       # the demo's data
   python3-numpy                               # helper scripts
   clang-14 libclang-rt-14-dev                 # libFuzzer harnesses (scripts/fuzz.sh)
   libopenmpi-dev openmpi-bin                  # ag::dist: data-parallel training (mpirun)
+  # The arm64 cross-build and its tests under qemu-user (scripts/test-arm64.sh). The :arm64
+  # packages need the arm64 architecture in dpkg, added below before apt-get update.
+  g++-aarch64-linux-gnu libc6:arm64 libstdc++6:arm64
+  libopenblas-dev:arm64 libtbb-dev:arm64 zlib1g-dev:arm64
 )
 
+# A name without an architecture means this machine's own (or an arch-all package): with arm64
+# installed too, dpkg-query lists one line per architecture.
+native=$(dpkg --print-architecture)
+installed() {
+  if [[ $1 == *:* ]]; then
+    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
+  else
+    dpkg-query -W -f='${Architecture} ${db:Status-Status}\n' "$1" 2>/dev/null |
+      grep -Ex "($native|all) installed" >/dev/null
+  fi
+}
 missing=()
 for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "installed" ]] || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 
 if ((${#missing[@]} == 0)); then
@@ -44,5 +58,8 @@ else
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo[@]}" dpkg --add-architecture arm64
+fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

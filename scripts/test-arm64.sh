@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds ag for arm64 (NEON through xsimd; no -march flags) with Debian's
 # g++-aarch64-linux-gnu and arm64 multiarch libraries, and runs the tests under qemu-user.
-#   scripts/test-arm64.sh              the core tests (test_autograd, test_nn) under qemu-aarch64
+#   scripts/test-arm64.sh              test_autograd, test_nn and test_nn_conv under qemu-aarch64
 #   scripts/test-arm64.sh --gradcheck  only the op registry's gradcheck tests (the CI minimum)
 # Installs what is missing (dpkg --add-architecture arm64, then apt-get). Build tree: build-arm64/.
 set -euo pipefail
@@ -16,7 +16,9 @@ for arg in "$@"; do
   esac
 done
 
-packages=(g++-aarch64-linux-gnu qemu-user libopenblas-dev:arm64 libtbb-dev:arm64 zlib1g-dev:arm64)
+# libc6:arm64 and libstdc++6:arm64 give qemu a loader and C++ runtime matching the :arm64 libraries.
+packages=(g++-aarch64-linux-gnu qemu-user libc6:arm64 libstdc++6:arm64 libopenblas-dev:arm64
+          libtbb-dev:arm64 zlib1g-dev:arm64)
 missing=()
 for p in "${packages[@]}"; do
   [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" == installed ]] ||
@@ -34,7 +36,7 @@ start=$SECONDS
 cmake -S . -B build-arm64 -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64-linux-gnu.cmake \
   -DAG_BUILD_EXAMPLES=OFF -DAG_BUILD_BENCH=OFF -DAG_WITH_MPI=OFF
-targets=(test_autograd test_nn)
+targets=(test_autograd test_nn test_nn_conv)
 [[ $filter == gradcheck ]] && targets=(test_autograd)
 cmake --build build-arm64 -j "${JOBS:-$(nproc)}" --target "${targets[@]}"
 echo "== test-arm64: built in $((SECONDS - start)) s"

@@ -7,6 +7,7 @@
 #   --fuzz            also run every libFuzzer harness for 60 s (scripts/fuzz.sh, build-fuzz/)
 #   --compiler clang  build with clang++ instead of g++ (build-clang/, build-asan-clang/)
 #   --no-docs         skip the API reference (about 2 s)
+#   --no-arm64        skip the arm64 cross-build and its tests under qemu (scripts/test-arm64.sh)
 #   --format          also check clang-format (scripts/format.sh --check)
 # Exits non-zero when any build or test fails. A failing Release suite does not stop the sanitizer
 # run: CI shows every failure at once.
@@ -16,6 +17,7 @@ cd "$(dirname "$0")/.."
 sanitize=1
 compiler=gcc
 docs=1
+arm64=1
 format=0
 fuzz=0
 args=("$@")
@@ -27,9 +29,10 @@ for ((i = 0; i < ${#args[@]}; ++i)); do
                   { echo "test.sh: --compiler takes gcc or clang" >&2; exit 2; } ;;
     --docs) docs=1 ;;  # the default now; kept so older command lines still work
     --no-docs) docs=0 ;;
+    --no-arm64) arm64=0 ;;
     --format) format=1 ;;
     --fuzz) fuzz=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,6 +68,12 @@ phase "Release tests"
 if ((docs)); then
   phase "API reference (Doxygen, warnings are errors)"
   cmake --build "build$suffix" --target docs || failed+=("API docs")
+fi
+
+if ((arm64)); then
+  # arm64 (NEON) cross-built with g++-aarch64-linux-gnu, its tests run under qemu-aarch64.
+  phase "arm64 cross-build and tests under qemu (build-arm64/)"
+  JOBS=$jobs ./scripts/test-arm64.sh || failed+=("arm64 tests")
 fi
 
 if ((sanitize)); then
