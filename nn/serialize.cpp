@@ -347,7 +347,9 @@ void Module::load(const std::string& path) {
   const std::size_t num_params = named_parameters().size();
   std::vector<const Tensor*> sources;  // the entry for state[i]
   for (std::size_t i = 0; i < state.size(); ++i) {
-    const auto& [name, t] = state[i];
+    // Plain references, not a structured binding: clang 14 does not let a lambda capture one.
+    const std::string& name = state[i].first;
+    const Tensor& t = state[i].second;
     const char* kind = i < num_params ? "parameter" : "buffer";
     const auto it = std::find_if(entries.begin(), entries.end(),
                                  [&](const auto& e) { return e.first == name; });
@@ -362,7 +364,9 @@ void Module::load(const std::string& path) {
                   shape_str(t.shape()) + " " + dtype_name(t.dtype()));
     sources.push_back(&e);
   }
-  for (const auto& [name, e] : entries) {
+  for (const auto& entry : entries) {
+    const std::string& name = entry.first;
+    const Tensor& e = entry.second;
     const bool known =
         std::any_of(state.begin(), state.end(), [&](const auto& p) { return p.first == name; });
     if (!known)

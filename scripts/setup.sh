@@ -20,6 +20,7 @@ packages=(
   dataset-fashion-mnist                       # the demo's data
   python3-numpy                               # helper scripts
   clang-14 libclang-rt-14-dev                 # libFuzzer harnesses (scripts/fuzz.sh)
+  clang                                       # clang++ (14): test.sh's clang++ build
   libopenmpi-dev openmpi-bin                  # ag::dist: data-parallel training (mpirun)
   # The arm64 cross-build and its tests under qemu-user (scripts/test-arm64.sh). The :arm64
   # packages need the arm64 architecture in dpkg, added below before apt-get update.

@@ -645,7 +645,9 @@ TEST_CASE("misuse: table sweep of every elementwise op over dtypes, empty shapes
   for (const auto& op : kBinary)
     for (Dtype d : {float32, float64}) {
       const std::string tag = std::string(op.name) + " " + dtype_name(d);
-      for (const auto& [a, b] : broadcasts) {
+      for (const auto& shapes : broadcasts) {
+        const Shape& a = shapes.first;  // not a structured binding: clang 14 cannot capture one
+        const Shape& b = shapes.second;
         Shape out = a.size() >= b.size() ? a : b;
         if (a == Shape{1, 0}) out = {4, 0};
         if (a == Shape{0, 1}) out = {0, 0};
