@@ -43,7 +43,8 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--data") s.data = value;
     else throw std::runtime_error("unknown flag " + flag);
   }
-  if (argc % 2 == 0) throw std::runtime_error(std::string("flag without a value: ") + argv[argc - 1]);
+  if (argc % 2 == 0)
+    throw std::runtime_error(std::string("flag without a value: ") + argv[argc - 1]);
   return s;
 }
 
@@ -71,11 +72,13 @@ std::pair<torch::Tensor, torch::Tensor> load(const std::string& dir, const std::
   std::vector<unsigned char> lab = read_gz(dir + "/" + prefix + "-labels-idx1-ubyte.gz");
   if (img.size() < 16 || lab.size() < 8 || big_endian(img, 0) != 2051 || big_endian(lab, 0) != 2049)
     throw std::runtime_error("not IDX image and label files: " + dir + "/" + prefix);
-  std::int64_t n = big_endian(img, 4), pixels = std::int64_t(big_endian(img, 8)) * big_endian(img, 12);
+  std::int64_t n = big_endian(img, 4);
+  std::int64_t pixels = std::int64_t(big_endian(img, 8)) * big_endian(img, 12);
   if (std::int64_t(big_endian(lab, 4)) != n || img.size() != std::size_t(16 + n * pixels) ||
       lab.size() != std::size_t(8 + n))
     throw std::runtime_error("IDX sizes disagree in " + dir + "/" + prefix);
-  torch::Tensor x = torch::from_blob(img.data() + 16, {n, pixels}, torch::kUInt8).to(torch::kFloat) / 255.0;
+  torch::Tensor x =
+      torch::from_blob(img.data() + 16, {n, pixels}, torch::kUInt8).to(torch::kFloat) / 255.0;
   torch::Tensor y = torch::from_blob(lab.data() + 8, {n}, torch::kUInt8).to(torch::kLong);
   return {x, y};
 }
@@ -111,8 +114,8 @@ int main(int argc, char** argv) try {
       sgd.step();
       loss_sum += loss.item<double>() * double(rows.size(0));
     }
-    std::printf("epoch %d/%d: train loss %.4f | test accuracy %.4f\n", epoch, s.epochs, loss_sum / n,
-                accuracy(model, test_x, test_y));
+    std::printf("epoch %d/%d: train loss %.4f | test accuracy %.4f\n", epoch, s.epochs,
+                loss_sum / double(n), accuracy(model, test_x, test_y));
   }
   std::printf("test accuracy: %.4f\n", accuracy(model, test_x, test_y));
   return 0;
