@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every test in one command: install what is missing, build Release in build/ and run ctest, then
 # build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too,
-# then the ThreadSanitizer suite (build-tsan/), and when asked the fuzzers for 60 s each. The API
-# reference (Doxygen) is built after the Release tests; a Doxygen warning fails the run.
-#   --no-sanitize     skip the sanitizer and TSan runs (quick local check)
-#   --fuzz            also run every libFuzzer harness for 60 s (scripts/fuzz.sh, build-fuzz/)
+# then the ThreadSanitizer suite (build-tsan/), then every libFuzzer harness for 60 s with ASan +
+# UBSan (scripts/fuzz.sh, build-fuzz/). After the Release tests: the API reference (Doxygen; a
+# warning fails the run), the clang++ Release suite and the arm64 tests under qemu.
+#   --no-sanitize     skip the sanitizer, TSan and fuzzer runs (quick local check)
+#   --no-fuzz         skip only the fuzzers
 #   --compiler clang  build with clang++ instead of g++ (build-clang/, build-asan-clang/)
 #   --no-docs         skip the API reference (about 2 s)
 #   --no-clang        skip the clang++ Release build and tests (build-clang/; g++ runs only)
@@ -21,7 +22,7 @@ docs=1
 clang=1
 arm64=1
 format=0
-fuzz=0
+fuzz=1
 args=("$@")
 for ((i = 0; i < ${#args[@]}; ++i)); do
   arg=${args[i]}
@@ -34,8 +35,9 @@ for ((i = 0; i < ${#args[@]}; ++i)); do
     --no-clang) clang=0 ;;
     --no-arm64) arm64=0 ;;
     --format) format=1 ;;
-    --fuzz) fuzz=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --no-fuzz) fuzz=0 ;;
+    --fuzz) fuzz=1 ;;  # the default; kept for old command lines
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
