@@ -45,7 +45,7 @@ TEST_CASE("higher order: x^T A x and A x against their analytic derivatives", "[
     Hv.push_back(h);
   }
   require_close(H.to_vector(), sym);
-  auto linear = [](const Tensor& x) { return ag::matmul(A(), x); };
+  auto linear = [](const Tensor& in) { return ag::matmul(A(), in); };
   require_close(ag::jacobian(linear, x).to_vector(), kA);
   auto [y1, vj] = ag::vjp(linear, x, v);
   require_close(y1.to_vector(), ag::matmul(A(), x).to_vector());
