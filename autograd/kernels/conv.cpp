@@ -13,6 +13,7 @@
 #include <cblas.h>
 #include <tbb/parallel_for.h>
 
+#include <autograd/kernels/conv_dnnl.hpp>
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
@@ -255,11 +256,42 @@ std::vector<Span> spans(std::size_t out, std::size_t stride, std::size_t pad, st
   return r;
 }
 
+// Keeps the window's running maximum: a larger value or a NaN takes over (NaN wins, as in
+// PyTorch), so a scan in row-major order picks what the general loop below picks.
+template <class T>
+inline void take_max(T v, std::size_t at, T& top, std::size_t& best) {
+  if (v > top || v != v) top = v, best = at;
+}
+
+// The common case, 2x2 windows at stride 2 without padding, as straight-line code: the general
+// loop's window bounds and inner loops cost several times the four comparisons.
+template <class T>
+void max_pool_2x2(const T* plane, const PoolGeom& p, T* yq, std::int64_t* iq) {
+  for (std::size_t oh = 0; oh < p.oh; ++oh) {
+    std::size_t r0 = 2 * oh * p.w, r1 = r0 + p.w;
+    for (std::size_t ow = 0; ow < p.ow; ++ow) {
+      std::size_t j = 2 * ow, best = r0 + j;
+      T top = plane[best];
+      take_max(plane[r0 + j + 1], r0 + j + 1, top, best);
+      take_max(plane[r1 + j], r1 + j, top, best);
+      take_max(plane[r1 + j + 1], r1 + j + 1, top, best);
+      yq[oh * p.ow + ow] = top;
+      iq[oh * p.ow + ow] = static_cast<std::int64_t>(best);
+    }
+  }
+}
+
 template <class T>
 void max_pool_typed(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& idx) {
   const T* xp = x.data_ptr<T>();
   T* yp = y.data_ptr<T>();
   std::int64_t* ip = idx.data_ptr<std::int64_t>();
+  if (p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0) {
+    over_planes(p, [&](std::size_t q) {
+      max_pool_2x2(xp + q * p.h * p.w, p, yp + q * p.oh * p.ow, ip + q * p.oh * p.ow);
+    });
+    return;
+  }
   const std::vector<Span> rows = spans(p.oh, p.sh, p.ph, p.kh, p.h), cols = spans(p.ow, p.sw, p.pw, p.kw, p.w);
   over_planes(p, [&](std::size_t q) {
     const T* plane = xp + q * p.h * p.w;
@@ -271,8 +303,7 @@ void max_pool_typed(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& idx) 
         T top = plane[best];
         for (std::size_t i = rows[oh].lo; i < rows[oh].hi; ++i)
           for (std::size_t j = cols[ow].lo; j < cols[ow].hi; ++j) {
-            T v = plane[i * p.w + j];
-            if (v > top || v != v) top = v, best = i * p.w + j;  // NaN wins, as in PyTorch
+            take_max(plane[i * p.w + j], i * p.w + j, top, best);
           }
         yq[oh * p.ow + ow] = top;
         iq[oh * p.ow + ow] = static_cast<std::int64_t>(best);
@@ -309,13 +340,25 @@ void avg_pool_typed(const Tensor& in, const PoolGeom& p, Tensor& out) {
 
 }  // namespace
 
+// float32 goes to oneDNN first (conv_dnnl.cpp); it declines where it is not built, switched off
+// or lacks a primitive for the geometry.
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, Tensor& y) {
+  if (x.dtype() == float32 &&
+      dnnl_conv::forward(x.data_ptr<float>(), w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
+                         g, y.data_ptr<float>()))
+    return;
   by_dtype(x.dtype(), [&](auto z) { forward_typed<decltype(z)>(x, w, b, g, y); });
 }
 void conv2d_input_grad(const Tensor& gy, const Tensor& w, const ConvGeom& g, Tensor& dx) {
+  if (gy.dtype() == float32 &&
+      dnnl_conv::input_grad(gy.data_ptr<float>(), w.data_ptr<float>(), g, dx.data_ptr<float>()))
+    return;
   by_dtype(gy.dtype(), [&](auto z) { input_grad_typed<decltype(z)>(gy, w, g, dx); });
 }
 void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, Tensor& dw) {
+  if (x.dtype() == float32 &&
+      dnnl_conv::weight_grad(x.data_ptr<float>(), gy.data_ptr<float>(), g, dw.data_ptr<float>()))
+    return;
   by_dtype(x.dtype(), [&](auto z) { weight_grad_typed<decltype(z)>(x, gy, g, dw); });
 }
 void max_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& indices) {

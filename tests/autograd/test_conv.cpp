@@ -3,6 +3,7 @@
 // gradient gy, in float64 and float32. Gradchecks of every case live in the ops' registry entries.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <functional>
 
 #include <autograd/autograd.hpp>
@@ -117,6 +118,42 @@ TEST_CASE("max_pool2d and avg_pool2d match PyTorch", "[ops][pool]") {
   check_both("avgpool_2", {{2, 3, 6, 8}}, [](auto& x) { return avg_pool2d(x[0], 2); });
   check_both("avgpool_3s2p1", {{1, 2, 7, 7}}, [](auto& x) { return avg_pool2d(x[0], 3, 2, 1); });
   check_both("avgpool_23", {{1, 2, 7, 9}}, [](auto& x) { return avg_pool2d(x[0], {2, 3}, {1, 2}, 1); });
+}
+
+TEST_CASE("max_pool2d 2x2 stride 2 (its own fast loop): maxima, positions, ties and NaN",
+          "[ops][pool]") {
+  // Odd sizes (the last row and column fall outside every window), ties (the first maximum in
+  // row-major order wins, as in PyTorch) and NaN (it wins wherever it is): checked against a
+  // plain loop over each window, values and gradient positions.
+  std::vector<double> v(2 * 7 * 9);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = double((i * 37) % 11) - 5;
+  v[3] = v[4] = 9;                    // a tie inside one window
+  v[9 * 2 + 2] = std::nan("");        // a NaN in the second row's window
+  v[63 + 9 * 5 + 7] = std::nan("");   // and one at a window's last position, second plane
+  for (Dtype d : {float32, float64}) {
+    Tensor x = tensor(v, {1, 2, 7, 9}, d).requires_grad_();
+    Tensor y = max_pool2d(x, 2);
+    REQUIRE(y.shape() == Shape{1, 2, 3, 4});
+    sum(y).backward();
+    std::vector<double> got = y.to_vector(), dx = x.grad().to_vector();
+    std::vector<double> want_dx(v.size(), 0.0);
+    for (std::size_t q = 0; q < 2; ++q)
+      for (std::size_t oh = 0; oh < 3; ++oh)
+        for (std::size_t ow = 0; ow < 4; ++ow) {
+          std::size_t best = q * 63 + 2 * oh * 9 + 2 * ow;
+          for (std::size_t i = 0; i < 2; ++i)
+            for (std::size_t j = 0; j < 2; ++j) {
+              std::size_t at = q * 63 + (2 * oh + i) * 9 + 2 * ow + j;
+              if (v[at] > v[best] || std::isnan(v[at])) best = at;
+            }
+          double out = got[(q * 3 + oh) * 4 + ow];
+          INFO("plane " << q << " window " << oh << ", " << ow);
+          if (std::isnan(v[best])) CHECK(std::isnan(out));
+          else CHECK(out == v[best]);
+          want_dx[best] += 1;
+        }
+    CHECK(dx == want_dx);
+  }
 }
 
 TEST_CASE("conv2d: third order through the three conv primitives", "[ops][conv]") {
