@@ -122,32 +122,35 @@ TEST_CASE("max_pool2d and avg_pool2d match PyTorch", "[ops][pool]") {
 
 TEST_CASE("max_pool2d 2x2 stride 2 (its own fast loop): maxima, positions, ties and NaN",
           "[ops][pool]") {
-  // Odd sizes (the last row and column fall outside every window), ties (the first maximum in
-  // row-major order wins, as in PyTorch) and NaN (it wins wherever it is): checked against a
-  // plain loop over each window, values and gradient positions.
-  std::vector<double> v(2 * 7 * 9);
+  // Odd sizes (the last row and column fall outside every window; 6 windows a row: four in
+  // SSE2, two in the scalar tail), ties (the first maximum in row-major order wins, as in
+  // PyTorch) and NaN (it wins wherever it is): checked against a plain loop over each window,
+  // values and gradient positions.
+  const std::size_t h = 7, w = 13, plane = h * w, oh = 3, ow = 6;
+  std::vector<double> v(2 * plane);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = double((i * 37) % 11) - 5;
-  v[3] = v[4] = 9;                    // a tie inside one window
-  v[9 * 2 + 2] = std::nan("");        // a NaN in the second row's window
-  v[63 + 9 * 5 + 7] = std::nan("");   // and one at a window's last position, second plane
+  v[3] = v[4] = 9;                           // a tie inside one window
+  v[w * 2 + 2] = std::nan("");               // a NaN first in its window
+  v[plane + w * 5 + 7] = std::nan("");       // one last in its window, second plane
+  v[plane + w * 3 + 11] = std::nan("");      // and one in the scalar tail
   for (Dtype d : {float32, float64}) {
-    Tensor x = tensor(v, {1, 2, 7, 9}, d).requires_grad_();
+    Tensor x = tensor(v, {1, 2, h, w}, d).requires_grad_();
     Tensor y = max_pool2d(x, 2);
-    REQUIRE(y.shape() == Shape{1, 2, 3, 4});
+    REQUIRE(y.shape() == Shape{1, 2, oh, ow});
     sum(y).backward();
     std::vector<double> got = y.to_vector(), dx = x.grad().to_vector();
     std::vector<double> want_dx(v.size(), 0.0);
     for (std::size_t q = 0; q < 2; ++q)
-      for (std::size_t oh = 0; oh < 3; ++oh)
-        for (std::size_t ow = 0; ow < 4; ++ow) {
-          std::size_t best = q * 63 + 2 * oh * 9 + 2 * ow;
+      for (std::size_t r = 0; r < oh; ++r)
+        for (std::size_t c = 0; c < ow; ++c) {
+          std::size_t best = q * plane + 2 * r * w + 2 * c;
           for (std::size_t i = 0; i < 2; ++i)
             for (std::size_t j = 0; j < 2; ++j) {
-              std::size_t at = q * 63 + (2 * oh + i) * 9 + 2 * ow + j;
+              std::size_t at = q * plane + (2 * r + i) * w + 2 * c + j;
               if (v[at] > v[best] || std::isnan(v[at])) best = at;
             }
-          double out = got[(q * 3 + oh) * 4 + ow];
-          INFO("plane " << q << " window " << oh << ", " << ow);
+          double out = got[(q * oh + r) * ow + c];
+          INFO(dtype_name(d) << " plane " << q << " window " << r << ", " << c);
           if (std::isnan(v[best])) CHECK(std::isnan(out));
           else CHECK(out == v[best]);
           want_dx[best] += 1;
