@@ -195,24 +195,30 @@ Entry make_entry(const ConvGeom& g, std::size_t nb, Kind kind) {
 }
 
 // The cached primitive for (geometry, sub-batch, kind), or null where oneDNN has none (then the
-// caller runs im2col; the refusal is cached too).
-const Entry* entry(const ConvGeom& g, std::size_t nb, Kind kind) {
+// caller runs im2col; the refusal is cached too). A program that cycles through many shapes
+// would grow the cache without end: past kMaxEntries it starts over (entries in use stay alive
+// through their shared_ptr).
+using EntryPtr = std::shared_ptr<const Entry>;
+constexpr std::size_t kMaxEntries = 256;
+
+EntryPtr entry(const ConvGeom& g, std::size_t nb, Kind kind) {
   using Key = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
                          std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
                          std::size_t, std::size_t, int>;
   static std::mutex mutex;
-  static std::map<Key, std::unique_ptr<Entry>> cache;
+  static std::map<Key, EntryPtr> cache;
   Key key{nb, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups, kind};
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(key);
-  if (it != cache.end()) return it->second.get();
-  std::unique_ptr<Entry> made;
+  if (it != cache.end()) return it->second;
+  EntryPtr made;
   try {
-    made = std::make_unique<Entry>(make_entry(g, nb, kind));
+    made = std::make_shared<const Entry>(make_entry(g, nb, kind));
   } catch (const dnnl::error&) {
     // No oneDNN implementation for this geometry: im2col runs it (made stays null).
   }
-  return cache.emplace(key, std::move(made)).first->second.get();
+  if (cache.size() >= kMaxEntries) cache.clear();
+  return cache.emplace(key, made).first->second;
 }
 
 // Per-thread, 64-byte aligned buffers that only grow: one slot per role, one for scratch.
@@ -266,6 +272,7 @@ struct Split {
   std::size_t chunks, per;
 };
 Split split(const ConvGeom& g) {
+  if (g.n == 0) return {1, 0};  // over_batch declines an empty batch; im2col has nothing to do
   std::size_t flops = g.n * g.o * g.oh * g.ow * g.c * g.kh * g.kw / g.groups;
   std::size_t threads = static_cast<std::size_t>(parallel::num_threads());
   std::size_t chunks = flops < kParallelFlops ? 1 : std::min(threads, g.n);
@@ -280,9 +287,9 @@ bool over_batch(const ConvGeom& g, Kind kind, F&& fn) {
   if (!g_use_dnnl.load(std::memory_order_relaxed) || g.n == 0) return false;
   Split s = split(g);
   omp_set_num_threads(1);
-  const Entry* full = entry(g, s.per, kind);
+  EntryPtr full = entry(g, s.per, kind);
   std::size_t rest = g.n - (s.chunks - 1) * s.per;
-  const Entry* last = rest == s.per ? full : entry(g, rest, kind);
+  EntryPtr last = rest == s.per ? full : entry(g, rest, kind);
   if (!full || !last) return false;
   if (s.chunks == 1) {
     fn(0, 0, g.n, *full);
@@ -316,18 +323,15 @@ bool input_grad(const float* gy, const float* w, const ConvGeom& g, float* dx) {
 
 bool weight_grad(const float* x, const float* gy, const ConvGeom& g, float* dw) {
   std::size_t xs = g.c * g.h * g.w, ys = g.o * g.oh * g.ow, ws = g.o * (g.c / g.groups) * g.kh * g.kw;
-  std::size_t threads = static_cast<std::size_t>(parallel::num_threads());
-  std::vector<float> partial(threads > 1 ? (threads - 1) * ws : 0);
-  std::size_t chunks = 0;
+  std::size_t chunks = split(g).chunks;  // the split over_batch makes
+  std::vector<float> partial((chunks - 1) * ws);
   bool done = over_batch(g, kWeightGrad, [&](std::size_t chunk, std::size_t lo, std::size_t, const Entry& e) {
     float* out = chunk == 0 ? dw : partial.data() + (chunk - 1) * ws;
     execute(e, {const_cast<float*>(x + lo * xs), const_cast<float*>(gy + lo * ys), out});
   });
-  if (!done) return false;
-  chunks = split(g).chunks;
-  for (std::size_t c = 1; c < chunks; ++c)
+  for (std::size_t c = 1; done && c < chunks; ++c)
     for (std::size_t i = 0; i < ws; ++i) dw[i] += partial[(c - 1) * ws + i];
-  return true;
+  return done;
 }
 
 }  // namespace ag::kernels::dnnl_conv

@@ -79,6 +79,7 @@ const std::vector<Case>& cases() {
       {"groups 2", {3, 8, 7, 7}, {6, 4, 3, 3}, true, 1, 1, 1, 2},
       {"depthwise, stride 3", {2, 4, 10, 10}, {4, 1, 3, 3}, false, 3, 0, 1, 4},
       {"a batch big enough to split over threads", {9, 16, 14, 14}, {32, 16, 3, 3}, true, 1, 1, 1, 1},
+      {"an empty batch", {0, 3, 5, 5}, {4, 3, 3, 3}, true, 1, 1, 1, 1},
   };
   return all;
 }
