@@ -28,8 +28,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include <oneapi/dnnl/dnnl.hpp>
 #include <tbb/parallel_for.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <autograd/kernels/parallel.hpp>
 
@@ -62,7 +62,8 @@ void set_conv_backend(const std::string& name) {
       return;
     }
   throw Error("set_conv_backend: '" + name + "' is not a convolution backend of this build (" +
-              (conv_backends_available().size() > 1 ? "dnnl, im2col" : "im2col only: oneDNN was not found") +
+              (conv_backends_available().size() > 1 ? "dnnl, im2col"
+                                                    : "im2col only: oneDNN was not found") +
               ")");
 }
 
@@ -138,20 +139,21 @@ memory::desc any_of(const memory::desc& d) {
 Role role(int arg, const memory::desc& plain, const memory::desc& inner, bool output) {
   Role r{arg, plain, inner, {}, output};
   if (r.converts())
-    r.convert = output ? dnnl::reorder(dnnl::reorder::primitive_desc(engine(), inner, engine(), plain))
-                       : dnnl::reorder(dnnl::reorder::primitive_desc(engine(), plain, engine(), inner));
+    r.convert =
+        output ? dnnl::reorder(dnnl::reorder::primitive_desc(engine(), inner, engine(), plain))
+               : dnnl::reorder(dnnl::reorder::primitive_desc(engine(), plain, engine(), inner));
   return r;
 }
 
 dnnl::convolution_forward::primitive_desc forward_pd(const Plain& p, bool bias,
                                                      const dnnl::primitive_attr& attr) {
   using F = dnnl::convolution_forward;
-  F::desc d = bias ? F::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                             any_of(p.x), any_of(p.w), p.b, any_of(p.y), p.strides, p.dilates,
-                             p.pad_l, p.pad_r)
-                   : F::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                             any_of(p.x), any_of(p.w), any_of(p.y), p.strides, p.dilates, p.pad_l,
-                             p.pad_r);
+  F::desc d =
+      bias ? F::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                     any_of(p.x), any_of(p.w), p.b, any_of(p.y), p.strides, p.dilates, p.pad_l,
+                     p.pad_r)
+           : F::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                     any_of(p.x), any_of(p.w), any_of(p.y), p.strides, p.dilates, p.pad_l, p.pad_r);
   return F::primitive_desc(d, attr, engine());
 }
 
@@ -202,9 +204,9 @@ using EntryPtr = std::shared_ptr<const Entry>;
 constexpr std::size_t kMaxEntries = 256;
 
 EntryPtr entry(const ConvGeom& g, std::size_t nb, Kind kind) {
-  using Key = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
-                         std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
-                         std::size_t, std::size_t, int>;
+  using Key = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
+                         std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,
+                         std::size_t, std::size_t, std::size_t, std::size_t, int>;
   static std::mutex mutex;
   static std::map<Key, EntryPtr> cache;
   Key key{nb, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups, kind};
@@ -235,7 +237,9 @@ void* buffer(std::size_t slot, std::size_t bytes) {
   if (s.size < bytes) {
     std::size_t rounded = (bytes + 63) / 64 * 64;
     s.data.reset(std::aligned_alloc(64, rounded));
-    if (!s.data) throw Error("conv2d (oneDNN): out of memory for a " + std::to_string(rounded) + "-byte buffer");
+    if (!s.data)
+      throw Error("conv2d (oneDNN): out of memory for a " + std::to_string(rounded) +
+                  "-byte buffer");
     s.size = rounded;
   }
   return s.data.get();
@@ -245,7 +249,7 @@ void* buffer(std::size_t slot, std::size_t bytes) {
 void execute(const Entry& e, const std::vector<void*>& plain) {
   thread_local dnnl::stream stream(engine());
   std::unordered_map<int, memory> args;
-  std::vector<std::pair<const Role*, memory>> outputs;
+  std::vector<std::pair<const Role*, memory> > outputs;
   for (std::size_t i = 0; i < e.roles.size(); ++i) {
     const Role& r = e.roles[i];
     memory user(r.plain, engine(), plain[i]);
@@ -254,8 +258,10 @@ void execute(const Entry& e, const std::vector<void*>& plain) {
       continue;
     }
     memory inner(r.inner, engine(), buffer(i, r.inner.get_size()));
-    if (!r.output) r.convert.execute(stream, user, inner);
-    else outputs.emplace_back(&r, user);
+    if (!r.output)
+      r.convert.execute(stream, user, inner);
+    else
+      outputs.emplace_back(&r, user);
     args.emplace(r.arg, inner);
   }
   if (e.scratch_bytes)
@@ -282,8 +288,7 @@ Split split(const ConvGeom& g) {
 
 // Runs fn(chunk, lo, hi, entry) over the sub-batches; false (nothing run) when oneDNN lacks a
 // primitive for one of them.
-template <class F>
-bool over_batch(const ConvGeom& g, Kind kind, F&& fn) {
+template <class F> bool over_batch(const ConvGeom& g, Kind kind, F&& fn) {
   if (!g_use_dnnl.load(std::memory_order_relaxed) || g.n == 0) return false;
   Split s = split(g);
   omp_set_num_threads(1);
@@ -307,11 +312,13 @@ bool over_batch(const ConvGeom& g, Kind kind, F&& fn) {
 
 bool forward(const float* x, const float* w, const float* b, const ConvGeom& g, float* y) {
   std::size_t xs = g.c * g.h * g.w, ys = g.o * g.oh * g.ow;
-  return over_batch(g, b ? kForwardBias : kForward, [&](std::size_t, std::size_t lo, std::size_t, const Entry& e) {
-    std::vector<void*> ptrs{const_cast<float*>(x + lo * xs), const_cast<float*>(w), y + lo * ys};
-    if (b) ptrs.push_back(const_cast<float*>(b));
-    execute(e, ptrs);
-  });
+  return over_batch(g, b ? kForwardBias : kForward,
+                    [&](std::size_t, std::size_t lo, std::size_t, const Entry& e) {
+                      std::vector<void*> ptrs{const_cast<float*>(x + lo * xs),
+                                              const_cast<float*>(w), y + lo * ys};
+                      if (b) ptrs.push_back(const_cast<float*>(b));
+                      execute(e, ptrs);
+                    });
 }
 
 bool input_grad(const float* gy, const float* w, const ConvGeom& g, float* dx) {
@@ -322,13 +329,15 @@ bool input_grad(const float* gy, const float* w, const ConvGeom& g, float* dx) {
 }
 
 bool weight_grad(const float* x, const float* gy, const ConvGeom& g, float* dw) {
-  std::size_t xs = g.c * g.h * g.w, ys = g.o * g.oh * g.ow, ws = g.o * (g.c / g.groups) * g.kh * g.kw;
+  std::size_t xs = g.c * g.h * g.w, ys = g.o * g.oh * g.ow,
+              ws = g.o * (g.c / g.groups) * g.kh * g.kw;
   std::size_t chunks = split(g).chunks;  // the split over_batch makes
   std::vector<float> partial((chunks - 1) * ws);
-  bool done = over_batch(g, kWeightGrad, [&](std::size_t chunk, std::size_t lo, std::size_t, const Entry& e) {
-    float* out = chunk == 0 ? dw : partial.data() + (chunk - 1) * ws;
-    execute(e, {const_cast<float*>(x + lo * xs), const_cast<float*>(gy + lo * ys), out});
-  });
+  bool done = over_batch(
+      g, kWeightGrad, [&](std::size_t chunk, std::size_t lo, std::size_t, const Entry& e) {
+        float* out = chunk == 0 ? dw : partial.data() + (chunk - 1) * ws;
+        execute(e, {const_cast<float*>(x + lo * xs), const_cast<float*>(gy + lo * ys), out});
+      });
   for (std::size_t c = 1; done && c < chunks; ++c)
     for (std::size_t i = 0; i < ws; ++i) dw[i] += partial[(c - 1) * ws + i];
   return done;

@@ -7,7 +7,8 @@
 
 namespace ag::kernels::dnnl_conv {
 
-bool forward(const float* x, const float* w, const float* b, const ConvGeom& g, float* y);  // b may be null
+bool forward(const float* x, const float* w, const float* b, const ConvGeom& g,
+             float* y);  // b may be null
 bool input_grad(const float* dy, const float* w, const ConvGeom& g, float* dx);
 bool weight_grad(const float* x, const float* dy, const ConvGeom& g, float* dw);
 

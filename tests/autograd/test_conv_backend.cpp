@@ -24,7 +24,8 @@ struct Case {
 
 // The conv's three results for sum(y * gy) in `dtype`: {y, dx, dw}.
 std::vector<Tensor> conv_results(const Case& c, const std::vector<Tensor>& in64, Dtype dtype) {
-  Tensor x = in64[0].to(dtype).detach().requires_grad_(), w = in64[1].to(dtype).detach().requires_grad_();
+  Tensor x = in64[0].to(dtype).detach().requires_grad_(),
+         w = in64[1].to(dtype).detach().requires_grad_();
   Tensor b = c.bias ? in64[2].to(dtype) : Tensor();
   Tensor y = conv2d(x, w, b, c.stride, c.padding, c.dilation, c.groups);
   Tensor gy = in64[3].to(dtype);
@@ -51,8 +52,8 @@ void check_case(const Case& c) {
   Tensor y64 = conv2d(x, w, c.bias ? b : Tensor(), c.stride, c.padding, c.dilation, c.groups);
   Tensor gy = randn(y64.shape(), float64);
   // The float32 inputs, rounded once: the float64 reference starts from the same values.
-  std::vector<Tensor> in{x.to(float32).to(float64), w.to(float32).to(float64), b.to(float32).to(float64),
-                         gy.to(float32).to(float64)};
+  std::vector<Tensor> in{x.to(float32).to(float64), w.to(float32).to(float64),
+                         b.to(float32).to(float64), gy.to(float32).to(float64)};
   std::vector<Tensor> ref = conv_results(c, in, float64), got = conv_results(c, in, float32);
   std::vector<Tensor> abs_in{abs(in[0]), abs(in[1]), abs(in[2]), abs(in[3])};
   std::vector<Tensor> sums = conv_results(c, abs_in, float64);
@@ -78,15 +79,21 @@ const std::vector<Case>& cases() {
       {"dilation 2, rectangular", {2, 3, 12, 9}, {4, 3, 3, 2}, true, {1, 2}, {2, 1}, 2, 1},
       {"groups 2", {3, 8, 7, 7}, {6, 4, 3, 3}, true, 1, 1, 1, 2},
       {"depthwise, stride 3", {2, 4, 10, 10}, {4, 1, 3, 3}, false, 3, 0, 1, 4},
-      {"a batch big enough to split over threads", {9, 16, 14, 14}, {32, 16, 3, 3}, true, 1, 1, 1, 1},
+      {"a batch big enough to split over threads",
+       {9, 16, 14, 14},
+       {32, 16, 3, 3},
+       true,
+       1,
+       1,
+       1,
+       1},
       {"an empty batch", {0, 3, 5, 5}, {4, 3, 3, 3}, true, 1, 1, 1, 1},
   };
   return all;
 }
 
 // Runs `body` with each backend of this build at 1 and 2 threads, restoring the settings.
-template <class F>
-void on_every_backend(F&& body) {
+template <class F> void on_every_backend(F&& body) {
   std::string backend = conv_backend();
   int threads = get_num_threads();
   for (const std::string& name : conv_backends_available())
