@@ -66,6 +66,7 @@ template <class T>
 LapackStatus inv_typed(const Tensor& a, Tensor& out) {
   std::size_t batch, n;
   dims(a, batch, n);
+  if (n == 0) return {};  // 0 x 0 matrices: an empty result (LAPACK rejects lda = 0)
   std::copy(a.data_ptr<T>(), a.data_ptr<T>() + a.numel(), out.data_ptr<T>());
   std::vector<int> piv(n);
   std::vector<T> work(std::max<std::size_t>(1, 64 * n));
@@ -84,6 +85,7 @@ template <class T>
 LapackStatus solve_typed(const Tensor& a, const Tensor& rhs, Tensor& out) {
   std::size_t batch, n;
   dims(a, batch, n);
+  if (batch == 0 || n == 0) return {};  // nothing to solve: the result is empty
   std::size_t k = rhs.numel() / (batch * n);  // right-hand sides per matrix
   std::vector<T> lu(n * n), cols(n * k);
   std::vector<int> piv(n);
@@ -112,7 +114,7 @@ void slogdet_typed(const Tensor& a, Tensor& sign, Tensor& logabs, Tensor* det) {
   std::vector<T> lu(n * n);
   std::vector<int> piv(n);
   for (std::size_t b = 0; b < batch; ++b) {
-    std::memcpy(lu.data(), a.data_ptr<T>() + b * n * n, n * n * sizeof(T));
+    if (n) std::memcpy(lu.data(), a.data_ptr<T>() + b * n * n, n * n * sizeof(T));
     int info = 0;
     if (n) getrf(int(n), lu.data(), piv.data(), &info);
     T s = T(1), l = T(0), product = T(1);
@@ -134,6 +136,7 @@ template <class T>
 LapackStatus cholesky_typed(const Tensor& a, Tensor& out) {
   std::size_t batch, n;
   dims(a, batch, n);
+  if (n == 0) return {};  // 0 x 0 matrices: an empty result (LAPACK rejects lda = 0)
   std::copy(a.data_ptr<T>(), a.data_ptr<T>() + a.numel(), out.data_ptr<T>());
   for (std::size_t b = 0; b < batch; ++b) {
     T* m = out.data_ptr<T>() + b * n * n;

@@ -105,3 +105,24 @@ TEST_CASE("linalg: shapes and dtypes are checked", "[ops][linalg][errors]") {
   CHECK_THAT(ag_test::error_of([] { linalg::solve(eye(3), zeros({3, 1}, float64)); }), Contains("dtypes differ"));
   CHECK_THAT(ag_test::error_of([] { linalg::cholesky(zeros({2, 2}, int64)); }), Contains("int64"));
 }
+
+// 0 x 0 matrices, as PyTorch: det 1, log|det| 0 with sign 1, empty inverse, solution and factor
+// (LAPACK itself rejects n = 0, so these never reach it).
+TEST_CASE("linalg ops on 0 x 0 matrices give PyTorch's results", "[ops][linalg]") {
+  for (Dtype dt : {float32, float64}) {
+    const Tensor empty = zeros({0, 0}, dt), batch = zeros({2, 0, 0}, dt);
+    CHECK(linalg::det(empty).item<double>() == 1.0);
+    const Tensor dets = linalg::det(batch);
+    REQUIRE(dets.shape() == Shape{2});
+    CHECK(dets.to(float64).data_ptr<double>()[0] == 1.0);
+    CHECK(dets.to(float64).data_ptr<double>()[1] == 1.0);
+    auto [sign, logabs] = linalg::slogdet(empty);
+    CHECK(sign.item<double>() == 1.0);
+    CHECK(logabs.item<double>() == 0.0);
+    CHECK(linalg::inv(empty).shape() == Shape{0, 0});
+    CHECK(linalg::inv(batch).shape() == Shape{2, 0, 0});
+    CHECK(linalg::cholesky(empty).shape() == Shape{0, 0});
+    CHECK(linalg::solve(empty, zeros({0}, dt)).shape() == Shape{0});
+    CHECK(linalg::solve(batch, zeros({2, 0, 3}, dt)).shape() == Shape{2, 0, 3});
+  }
+}
