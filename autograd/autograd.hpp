@@ -1,6 +1,7 @@
 // ag: tensors, differentiable ops, the reverse-mode engine, gradient checks and graph dumps.
 #pragma once
 
+#include <autograd/conv_backend.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/function.hpp>
 #include <autograd/gradcheck.hpp>

@@ -2,9 +2,10 @@
 //   conv 1->6 5x5 pad 2, ReLU, maxpool 2; conv 6->16 5x5, ReLU, maxpool 2; 400->120->84->10,
 // trained by SGD with momentum 0.9 (lr 0.05, batch 64, 3 epochs: LibTorch reaches 0.862 here).
 //
-// Run: ./fashion_cnn [--epochs 3] [--batch 64] [--lr 0.05] [--config lenet|wide] [--seed 0]
+// Run: ./fashion_cnn [--epochs 3] [--batch 64] [--lr 0.05] [--config lenet|wide|bn] [--seed 0]
 //                    [--threads T] [--data DIR] [--out DIR] [--min-accuracy X] [--quick]
-// --config wide: 16 and 32 channels trained by Adam (see kAbout). --quick trains one epoch on the
+// --config wide: 16 and 32 channels trained by Adam; --config bn: 32 and 64 channels with
+// BatchNorm2d after each pooling, Adam and a cosine learning-rate schedule (see kAbout). --quick trains one epoch on the
 // first 12,000 images (CI's run). Writes fashion_cnn_loss.png and the weights, fashion_cnn.npz, to --out. The last
 // line printed is "test accuracy: 0.XXXX".
 #include <cstdio>
@@ -30,44 +31,57 @@ const char* kAbout =
     "         and batch 64 reach about 0.86 (LibTorch: 0.862)\n"
     "  wide   the same layout with 16 and 32 channels, trained by Adam (lr 1e-3) for 6 epochs;\n"
     "         PyTorch with this set-up reaches 0.892 after 4 epochs and 0.906 after 6 (short of\n"
-    "         0.91)\n";
+    "         0.91)\n"
+    "  bn     32 and 64 channels, BatchNorm2d after each pooling, trained by Adam (lr 1e-3)\n"
+    "         for 8 epochs with a cosine schedule (CosineAnnealingLR, stepped once an epoch,\n"
+    "         down to 0): 0.9244, 0.9231 and 0.9266 with seeds 0, 1 and 2 (median 0.924)\n";
 
-// conv(1 -> c1, 5x5, pad 2) ReLU maxpool(2); conv(c1 -> c2, 5x5) ReLU maxpool(2); then three
-// Linear layers over the c2 x 5 x 5 features.
+// conv(1 -> c1, 5x5, pad 2) ReLU maxpool(2) [BatchNorm2d]; conv(c1 -> c2, 5x5) ReLU maxpool(2)
+// [BatchNorm2d]; then three Linear layers over the c2 x 5 x 5 features. Batch norm after the
+// pooling normalises a quarter of the values it would before it, at the same accuracy.
 class LeNet : public nn::Module {
  public:
-  LeNet(std::size_t c1, std::size_t c2)
+  LeNet(std::size_t c1, std::size_t c2, bool batch_norm)
       : conv1(register_module("conv1", std::make_shared<nn::Conv2d>(1, c1, 5, nn::Conv2dOptions{1, 2}))),
         conv2(register_module("conv2", std::make_shared<nn::Conv2d>(c1, c2, 5))),
         fc1(register_module("fc1", std::make_shared<nn::Linear>(c2 * 25, 120))),
         fc2(register_module("fc2", std::make_shared<nn::Linear>(120, 84))),
-        fc3(register_module("fc3", std::make_shared<nn::Linear>(84, 10))) {}
+        fc3(register_module("fc3", std::make_shared<nn::Linear>(84, 10))) {
+    if (!batch_norm) return;
+    bn1 = register_module("bn1", std::make_shared<nn::BatchNorm2d>(c1));
+    bn2 = register_module("bn2", std::make_shared<nn::BatchNorm2d>(c2));
+  }
 
   Tensor forward(const Tensor& x) override {
     Tensor h = F::max_pool2d(ag::relu((*conv1)(x)), 2);
+    if (bn1) h = (*bn1)(h);
     h = F::max_pool2d(ag::relu((*conv2)(h)), 2);
+    if (bn2) h = (*bn2)(h);
     h = h.reshape({h.size(0), h.numel() / h.size(0)});
     return (*fc3)(ag::relu((*fc2)(ag::relu((*fc1)(h)))));
   }
   std::string type_name() const override { return "LeNet"; }
 
   std::shared_ptr<nn::Conv2d> conv1, conv2;
+  std::shared_ptr<nn::BatchNorm2d> bn1, bn2;  // null without batch norm
   std::shared_ptr<nn::Linear> fc1, fc2, fc3;
 };
 
 struct Setup {
   std::size_t c1, c2;
   bool adam;
+  bool batch_norm_and_cosine;  // BatchNorm2d after each pooling, cosine learning-rate schedule
 };
 
 Setup setup_of(ex::Args& args) {
-  if (args.config.empty() || args.config == "lenet") return {6, 16, false};
-  if (args.config == "wide") {
-    if (!args.given("--epochs")) args.epochs = 6;
+  if (args.config.empty() || args.config == "lenet") return {6, 16, false, false};
+  if (args.config == "wide" || args.config == "bn") {
+    bool bn = args.config == "bn";
+    if (!args.given("--epochs")) args.epochs = bn ? 8 : 6;
     if (!args.given("--lr")) args.lr = 1e-3;
-    return {16, 32, true};
+    return bn ? Setup{32, 64, true, true} : Setup{16, 32, true, false};
   }
-  std::cerr << "--config must be lenet or wide, got '" << args.config << "'\n" << kAbout;
+  std::cerr << "--config must be lenet, wide or bn, got '" << args.config << "'\n" << kAbout;
   std::exit(2);
 }
 
@@ -125,7 +139,7 @@ double save_and_reload(LeNet& model, const Setup& setup, const ag::data::TensorD
   double accuracy = ex::evaluate(model, test).accuracy;
   std::string weights = args.out_path("fashion_cnn.npz");
   model.save(weights);
-  auto reloaded = std::make_shared<LeNet>(setup.c1, setup.c2);
+  auto reloaded = std::make_shared<LeNet>(setup.c1, setup.c2, setup.batch_norm_and_cosine);
   reloaded->load(weights);
   double reloaded_accuracy = ex::evaluate(*reloaded, test).accuracy;
   std::cout << "saved the weights to " << weights << " and reloaded them into a new model\n";
@@ -156,22 +170,28 @@ int main(int argc, char** argv) {
   std::printf("data: %zu training and %zu test images of 28x28 from %s (%.1f s)\n", train.size(),
               test.size(), args.data.c_str(), load_time.seconds());
 
-  auto model = std::make_shared<LeNet>(setup.c1, setup.c2);
+  auto model = std::make_shared<LeNet>(setup.c1, setup.c2, setup.batch_norm_and_cosine);
   std::unique_ptr<ag::optim::Optimizer> opt;
   if (setup.adam)
     opt = std::make_unique<ag::optim::Adam>(model->parameters(), ag::optim::AdamOptions{args.lr});
   else
     opt = std::make_unique<ag::optim::SGD>(model->parameters(), ag::optim::SGDOptions{args.lr, 0.9});
   ag::data::DataLoader loader(train, args.batch);  // reshuffled every epoch
-  std::printf("model: LeNet with %zu and %zu channels, %zu parameters; %s lr %g, batch %zu; threads: %d\n",
-              setup.c1, setup.c2, model->num_parameters(), setup.adam ? "Adam" : "SGD momentum 0.9",
-              args.lr, args.batch, ag::get_num_threads());
+  std::printf("model: LeNet with %zu and %zu channels%s, %zu parameters; %s lr %g%s, batch %zu; threads: %d\n",
+              setup.c1, setup.c2, setup.batch_norm_and_cosine ? " and BatchNorm2d" : "",
+              model->num_parameters(), setup.adam ? "Adam" : "SGD momentum 0.9", args.lr,
+              setup.batch_norm_and_cosine ? " (cosine schedule)" : "", args.batch, ag::get_num_threads());
 
   ex::Series train_curve{"training loss (per tenth of an epoch)", {}, {}, ex::colors::blue};
   ex::Series test_curve{"test loss (end of each epoch)", {}, {}, ex::colors::orange};
   ex::Timer total_time;
-  for (int epoch = 1; epoch <= args.epochs; ++epoch)
+  std::unique_ptr<ag::optim::CosineAnnealingLR> schedule;
+  if (setup.batch_norm_and_cosine)
+    schedule = std::make_unique<ag::optim::CosineAnnealingLR>(*opt, std::size_t(args.epochs));
+  for (int epoch = 1; epoch <= args.epochs; ++epoch) {
     train_epoch(*model, *opt, loader, test, epoch, args.epochs, train_curve, test_curve);
+    if (schedule) schedule->step();
+  }
   std::printf("trained %d epochs in %.2f s (%.2f s per epoch)\n", args.epochs, total_time.seconds(),
               total_time.seconds() / std::max(args.epochs, 1));
 

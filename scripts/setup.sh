@@ -10,6 +10,7 @@ packages=(
   xtensor-dev xtl-dev libxsimd-dev            # n-d arrays and SIMD kernels
   libopenblas-dev                             # matmul and LAPACK through OpenBLAS (not the reference BLAS)
   libtbb-dev                                  # threads inside kernels
+  libdnnl-dev                                 # float32 convolutions on oneDNN (optional: else im2col)
   catch2                                      # tests (Catch2 2.x)
   zlib1g-dev                                  # reading .gz datasets
   libstb-dev                                  # image output in examples

@@ -8,11 +8,18 @@
 // GEMM runs single-threaded inside its task (OpenBLAS is pinned to one thread, see blas.cpp).
 // The weight gradient sums one partial result per chunk, in chunk order.
 #include <algorithm>
+#include <cstdint>
+#include <type_traits>
 #include <vector>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <cblas.h>
 #include <tbb/parallel_for.h>
 
+#include <autograd/kernels/conv_dnnl.hpp>
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
 
@@ -255,11 +262,89 @@ std::vector<Span> spans(std::size_t out, std::size_t stride, std::size_t pad, st
   return r;
 }
 
+// Keeps the window's running maximum: a larger value or a NaN takes over (NaN wins, as in
+// PyTorch), so a scan in row-major order picks what the general loop below picks.
+template <class T>
+inline void take_max(T v, std::size_t at, T& top, std::size_t& best) {
+  if (v > top || v != v) top = v, best = at;
+}
+
+// The common case, 2x2 windows at stride 2 without padding. On ReLU outputs every comparison
+// is a coin toss that branches mispredict (the general loop was 15% of a LeNet step, and GCC
+// turns scalar selects back into branches), so float32 runs four windows at a time in SSE2
+// (every x86-64 CPU has it) with the same rule as take_max: a larger value or a NaN takes over.
+template <class T>
+void max_pool_2x2_row(const T* r0, const T* r1, std::size_t ow_from, std::size_t ow_to,
+                      std::size_t base, std::size_t below, T* yr, std::int64_t* ir) {
+  for (std::size_t ow = ow_from; ow < ow_to; ++ow) {
+    std::size_t j = 2 * ow, best = base + j;
+    T top = r0[j];
+    take_max(r0[j + 1], base + j + 1, top, best);
+    take_max(r1[j], below + j, top, best);
+    take_max(r1[j + 1], below + j + 1, top, best);
+    yr[ow] = top;
+    ir[ow] = static_cast<std::int64_t>(best);
+  }
+}
+
+#ifdef __SSE2__
+// Four windows of rows r0, r1: returns how many outputs it did (a multiple of 4).
+std::size_t max_pool_2x2_sse2(const float* r0, const float* r1, std::size_t ow_count, std::size_t base,
+                              std::size_t below, float* yr, std::int64_t* ir) {
+  std::size_t done = ow_count / 4 * 4;
+  __m128i step = _mm_set_epi32(6, 4, 2, 0), one = _mm_set1_epi32(1);
+  __m128i down = _mm_set1_epi32(static_cast<int>(below - base));
+  for (std::size_t ow = 0; ow < done; ow += 4) {
+    std::size_t j = 2 * ow;
+    __m128 a0 = _mm_loadu_ps(r0 + j), a1 = _mm_loadu_ps(r0 + j + 4);
+    __m128 b0 = _mm_loadu_ps(r1 + j), b1 = _mm_loadu_ps(r1 + j + 4);
+    __m128i first = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(base + j)), step);
+    __m128 top = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128i best = first;
+    auto offer = [&](__m128 v, __m128i at) {
+      __m128 take = _mm_or_ps(_mm_cmpgt_ps(v, top), _mm_cmpunord_ps(v, v));
+      __m128i take_i = _mm_castps_si128(take);
+      top = _mm_or_ps(_mm_and_ps(take, v), _mm_andnot_ps(take, top));
+      best = _mm_or_si128(_mm_and_si128(take_i, at), _mm_andnot_si128(take_i, best));
+    };
+    offer(_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)), _mm_add_epi32(first, one));
+    offer(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), _mm_add_epi32(first, down));
+    offer(_mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), _mm_add_epi32(_mm_add_epi32(first, down), one));
+    _mm_storeu_ps(yr + ow, top);
+    alignas(16) std::int32_t at[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(at), best);
+    for (int k = 0; k < 4; ++k) ir[ow + std::size_t(k)] = at[k];
+  }
+  return done;
+}
+#endif
+
+template <class T>
+void max_pool_2x2(const T* plane, const PoolGeom& p, T* yq, std::int64_t* iq) {
+  for (std::size_t oh = 0; oh < p.oh; ++oh) {
+    std::size_t base = 2 * oh * p.w, below = base + p.w, done = 0;
+    T* yr = yq + oh * p.ow;
+    std::int64_t* ir = iq + oh * p.ow;
+#ifdef __SSE2__
+    if constexpr (std::is_same_v<T, float>)  // int32 positions: planes below 2^31 elements
+      if (p.h * p.w < (std::size_t(1) << 31))
+        done = max_pool_2x2_sse2(plane + base, plane + below, p.ow, base, below, yr, ir);
+#endif
+    max_pool_2x2_row(plane + base, plane + below, done, p.ow, base, below, yr, ir);
+  }
+}
+
 template <class T>
 void max_pool_typed(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& idx) {
   const T* xp = x.data_ptr<T>();
   T* yp = y.data_ptr<T>();
   std::int64_t* ip = idx.data_ptr<std::int64_t>();
+  if (p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0) {
+    over_planes(p, [&](std::size_t q) {
+      max_pool_2x2(xp + q * p.h * p.w, p, yp + q * p.oh * p.ow, ip + q * p.oh * p.ow);
+    });
+    return;
+  }
   const std::vector<Span> rows = spans(p.oh, p.sh, p.ph, p.kh, p.h), cols = spans(p.ow, p.sw, p.pw, p.kw, p.w);
   over_planes(p, [&](std::size_t q) {
     const T* plane = xp + q * p.h * p.w;
@@ -271,8 +356,7 @@ void max_pool_typed(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& idx) 
         T top = plane[best];
         for (std::size_t i = rows[oh].lo; i < rows[oh].hi; ++i)
           for (std::size_t j = cols[ow].lo; j < cols[ow].hi; ++j) {
-            T v = plane[i * p.w + j];
-            if (v > top || v != v) top = v, best = i * p.w + j;  // NaN wins, as in PyTorch
+            take_max(plane[i * p.w + j], i * p.w + j, top, best);
           }
         yq[oh * p.ow + ow] = top;
         iq[oh * p.ow + ow] = static_cast<std::int64_t>(best);
@@ -309,13 +393,25 @@ void avg_pool_typed(const Tensor& in, const PoolGeom& p, Tensor& out) {
 
 }  // namespace
 
+// float32 goes to oneDNN first (conv_dnnl.cpp); it declines where it is not built, switched off
+// or lacks a primitive for the geometry.
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, Tensor& y) {
+  if (x.dtype() == float32 &&
+      dnnl_conv::forward(x.data_ptr<float>(), w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
+                         g, y.data_ptr<float>()))
+    return;
   by_dtype(x.dtype(), [&](auto z) { forward_typed<decltype(z)>(x, w, b, g, y); });
 }
 void conv2d_input_grad(const Tensor& gy, const Tensor& w, const ConvGeom& g, Tensor& dx) {
+  if (gy.dtype() == float32 &&
+      dnnl_conv::input_grad(gy.data_ptr<float>(), w.data_ptr<float>(), g, dx.data_ptr<float>()))
+    return;
   by_dtype(gy.dtype(), [&](auto z) { input_grad_typed<decltype(z)>(gy, w, g, dx); });
 }
 void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, Tensor& dw) {
+  if (x.dtype() == float32 &&
+      dnnl_conv::weight_grad(x.data_ptr<float>(), gy.data_ptr<float>(), g, dw.data_ptr<float>()))
+    return;
   by_dtype(x.dtype(), [&](auto z) { weight_grad_typed<decltype(z)>(x, gy, g, dw); });
 }
 void max_pool2d(const Tensor& x, const PoolGeom& p, Tensor& y, Tensor& indices) {

@@ -3,6 +3,7 @@
 // gradient gy, in float64 and float32. Gradchecks of every case live in the ops' registry entries.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <functional>
 
 #include <autograd/autograd.hpp>
@@ -117,6 +118,45 @@ TEST_CASE("max_pool2d and avg_pool2d match PyTorch", "[ops][pool]") {
   check_both("avgpool_2", {{2, 3, 6, 8}}, [](auto& x) { return avg_pool2d(x[0], 2); });
   check_both("avgpool_3s2p1", {{1, 2, 7, 7}}, [](auto& x) { return avg_pool2d(x[0], 3, 2, 1); });
   check_both("avgpool_23", {{1, 2, 7, 9}}, [](auto& x) { return avg_pool2d(x[0], {2, 3}, {1, 2}, 1); });
+}
+
+TEST_CASE("max_pool2d 2x2 stride 2 (its own fast loop): maxima, positions, ties and NaN",
+          "[ops][pool]") {
+  // Odd sizes (the last row and column fall outside every window; 6 windows a row: four in
+  // SSE2, two in the scalar tail), ties (the first maximum in row-major order wins, as in
+  // PyTorch) and NaN (it wins wherever it is): checked against a plain loop over each window,
+  // values and gradient positions.
+  const std::size_t h = 7, w = 13, plane = h * w, oh = 3, ow = 6;
+  std::vector<double> v(2 * plane);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = double((i * 37) % 11) - 5;
+  v[3] = v[4] = 9;                           // a tie inside one window
+  v[w * 2 + 2] = std::nan("");               // a NaN first in its window
+  v[plane + w * 5 + 7] = std::nan("");       // one last in its window, second plane
+  v[plane + w * 3 + 11] = std::nan("");      // and one in the scalar tail
+  for (Dtype d : {float32, float64}) {
+    Tensor x = tensor(v, {1, 2, h, w}, d).requires_grad_();
+    Tensor y = max_pool2d(x, 2);
+    REQUIRE(y.shape() == Shape{1, 2, oh, ow});
+    sum(y).backward();
+    std::vector<double> got = y.to_vector(), dx = x.grad().to_vector();
+    std::vector<double> want_dx(v.size(), 0.0);
+    for (std::size_t q = 0; q < 2; ++q)
+      for (std::size_t r = 0; r < oh; ++r)
+        for (std::size_t c = 0; c < ow; ++c) {
+          std::size_t best = q * plane + 2 * r * w + 2 * c;
+          for (std::size_t i = 0; i < 2; ++i)
+            for (std::size_t j = 0; j < 2; ++j) {
+              std::size_t at = q * plane + (2 * r + i) * w + 2 * c + j;
+              if (v[at] > v[best] || std::isnan(v[at])) best = at;
+            }
+          double out = got[(q * oh + r) * ow + c];
+          INFO(dtype_name(d) << " plane " << q << " window " << r << ", " << c);
+          if (std::isnan(v[best])) CHECK(std::isnan(out));
+          else CHECK(out == v[best]);
+          want_dx[best] += 1;
+        }
+    CHECK(dx == want_dx);
+  }
 }
 
 TEST_CASE("conv2d: third order through the three conv primitives", "[ops][conv]") {
