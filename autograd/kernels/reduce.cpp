@@ -192,6 +192,31 @@ void max_typed(const T* x, std::size_t outer, std::size_t len, std::size_t inner
 
 // log_softmax along an axis: x - (m + log(sum(exp(x - m)))), m the row's maximum (0 when that
 // is not finite: a row of -inf gives NaN, as in PyTorch). The sum of exponentials is in double.
+// sum of exp(p[j] - m) in double. A row of logits is short (10 classes for MNIST), so the
+// vector body goes over the row itself, W doubles at a time; std::exp one at a time was the
+// largest item of ag's own work in an MLP step at batch 256 (bench/PROFILE.md, issue 15).
+template <class T>
+double sum_exp_contiguous(const T* p, std::size_t len, T m) {
+  using D = xsimd::batch<double>;
+  constexpr std::size_t W = D::size;
+  alignas(64) double shifted[W];
+  D acc(0.0);
+  std::size_t j = 0;
+  for (; j + W <= len; j += W) {
+    for (std::size_t k = 0; k < W; ++k) shifted[k] = double(p[j + k] - m);
+    acc += xsimd::exp(D::load_aligned(shifted));
+  }
+  double total = xsimd::hadd(acc);
+  for (; j < len; ++j) total += std::exp(double(p[j] - m));
+  return total;
+}
+template <class T>
+double sum_exp_strided(const T* p, std::size_t len, std::size_t inner, T m) {
+  double total = 0;
+  for (std::size_t j = 0; j < len; ++j) total += std::exp(double(p[j * inner] - m));
+  return total;
+}
+
 template <class T>
 void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size_t inner, T* out) {
   parallel::for_range(outer * inner, std::max<std::size_t>(1, parallel::kGrainMath / len),
@@ -203,8 +228,8 @@ void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size
                           T m = p[0];
                           for (std::size_t j = 1; j < len; ++j) m = std::max(m, p[j * inner]);
                           if (!std::isfinite(m)) m = T(0);
-                          double total = 0;
-                          for (std::size_t j = 0; j < len; ++j) total += std::exp(double(p[j * inner] - m));
+                          const double total = inner == 1 ? sum_exp_contiguous(p, len, m)
+                                                          : sum_exp_strided(p, len, inner, m);
                           const T shift = static_cast<T>(double(m) + std::log(total));
                           for (std::size_t j = 0; j < len; ++j) q[j * inner] = p[j * inner] - shift;
                         }

@@ -3,6 +3,7 @@
 // test also runs on the x86-64 baseline copy; this file checks that the choice is the one asked.
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -85,6 +86,40 @@ TEST_CASE("simd: column sums (a bias gradient) equal the row-by-row scalar sum b
           }
           INFO("dtype " << ag::dtype_name(dtype) << ", " << rows << "x" << cols << ", column " << k);
           CHECK(got[k] == want);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("simd: log_softmax along contiguous rows matches the scalar double formula",
+          "[simd]") {
+  // Row lengths leave a scalar tail after 2-, 4- and 8-wide double batches; one row has a
+  // -inf logit (exp gives 0 there) and one is huge (the max shift keeps it finite).
+  for (ag::Dtype dtype : {ag::float32, ag::float64}) {
+    for (std::size_t len : {std::size_t(1), std::size_t(3), std::size_t(10), std::size_t(17)}) {
+      ag::Tensor x = ag::mul(ag::randn({4, len}, dtype), 5.0);
+      std::vector<double> xs = x.to_vector();
+      xs[0] = -std::numeric_limits<double>::infinity();
+      for (std::size_t j = 0; j < len; ++j) xs[len + j] += 1e4;
+      x = ag::tensor(xs, {4, len}, dtype);
+      xs = x.to_vector();
+      std::vector<double> got = ag::log_softmax(x, 1).to_vector();
+      for (std::size_t r = 0; r < 4; ++r) {
+        double m = -std::numeric_limits<double>::infinity(), total = 0;
+        for (std::size_t j = 0; j < len; ++j) m = std::max(m, xs[r * len + j]);
+        for (std::size_t j = 0; j < len; ++j) total += std::exp(xs[r * len + j] - m);
+        for (std::size_t j = 0; j < len; ++j) {
+          const double want = xs[r * len + j] - (m + std::log(total));
+          INFO(ag::dtype_name(dtype) << " len " << len << " row " << r << " col " << j);
+          if (std::isnan(want))  // a row of one -inf: NaN, as in PyTorch
+            CHECK(std::isnan(got[r * len + j]));
+          else if (std::isinf(want))
+            CHECK(got[r * len + j] == want);
+          else  // float32 rounds the 1e4 shift of row 1 to its ulp, 1e-3
+            CHECK(got[r * len + j] ==
+                  Approx(want).epsilon(dtype == ag::float32 ? 1e-6 : 1e-13)
+                      .margin(dtype == ag::float32 ? (r == 1 ? 2e-3 : 1e-5) : 1e-9));
         }
       }
     }
