@@ -71,28 +71,31 @@ Tensor Node::result() const {
 }
 
 // Dropping the last handle of a long chain would destroy node after node recursively and
-// overflow the stack; instead each destructor hands the producers it would free to a
-// thread-local list, and the outermost destructor frees them one by one.
+// overflow the stack; instead each destructor hands the producers it would free to the list of
+// the outermost destructor on this thread, which frees them one by one. The list lives on that
+// destructor's stack, so a node freed after the thread's own objects are gone (a static Tensor
+// at exit) is handled the same way.
 namespace {
-thread_local std::vector<std::shared_ptr<Node>> t_pending;
-thread_local bool t_draining = false;
+thread_local std::vector<std::shared_ptr<Node>>* t_pending = nullptr;
 }  // namespace
 
 Node::~Node() {
+  std::vector<std::shared_ptr<Node>> own;
+  std::vector<std::shared_ptr<Node>>& pending = t_pending ? *t_pending : own;
   for (Tensor& t : inputs) {
     TensorImpl* impl = t.impl();
     if (impl && impl->grad_fn && t.impl_ptr().use_count() == 1 && impl->grad_fn.use_count() == 1)
-      t_pending.push_back(std::move(impl->grad_fn));
+      pending.push_back(std::move(impl->grad_fn));
   }
   inputs.clear();
-  if (t_draining) return;
-  t_draining = true;
-  while (!t_pending.empty()) {
-    std::shared_ptr<Node> next = std::move(t_pending.back());
-    t_pending.pop_back();
+  if (t_pending) return;
+  t_pending = &own;
+  while (!own.empty()) {
+    std::shared_ptr<Node> next = std::move(own.back());
+    own.pop_back();
     next.reset();
   }
-  t_draining = false;
+  t_pending = nullptr;
 }
 
 }  // namespace ag

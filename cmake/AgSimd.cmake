@@ -57,6 +57,9 @@ function(ag_simd_kernels)
     message(FATAL_ERROR "AG_SIMD_ISAS must contain sse2, the x86-64 baseline: ${AG_SIMD_ISAS}")
   endif()
   target_compile_definitions(ag PRIVATE AG_SIMD_NS=isa_dispatch AG_SIMD_DISPATCH)
+  # GNU ld for the relocatable link: clang's CMAKE_LINKER is lld, which has no
+  # --force-group-allocation.
+  find_program(AG_GNU_LD NAMES ld.bfd ld REQUIRED)
   foreach(isa IN LISTS AG_SIMD_ISAS)
     if(NOT DEFINED AG_SIMD_FLAGS_${isa})
       message(FATAL_ERROR "AG_SIMD_ISAS: unknown instruction set '${isa}' (sse2, avx2, avx512)")
@@ -73,7 +76,7 @@ function(ag_simd_kernels)
     string(LENGTH "isa_${isa}" len)
     set(obj ${CMAKE_CURRENT_BINARY_DIR}/ag_simd_${isa}.o)
     add_custom_command(OUTPUT ${obj}
-      COMMAND ${CMAKE_LINKER} -r --force-group-allocation -o ${obj}.r.o $<TARGET_OBJECTS:${lib}>
+      COMMAND ${AG_GNU_LD} -r --force-group-allocation -o ${obj}.r.o $<TARGET_OBJECTS:${lib}>
       COMMAND ${CMAKE_OBJCOPY} --wildcard --keep-global-symbol=_ZN2ag7kernels${len}isa_${isa}*
               ${obj}.r.o ${obj}
       DEPENDS ${lib} $<TARGET_OBJECTS:${lib}>

@@ -350,7 +350,7 @@ void Module::load(const std::string& path) {
     const auto& [name, t] = state[i];
     const char* kind = i < num_params ? "parameter" : "buffer";
     const auto it = std::find_if(entries.begin(), entries.end(),
-                                 [&](const auto& e) { return e.first == name; });
+                                 [&name = name](const auto& e) { return e.first == name; });
     if (it == entries.end())
       throw Error("Module::load: " + path + " has no entry '" + name + ".npy' for " + kind + " '" +
                   name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) + " of " +
@@ -364,7 +364,8 @@ void Module::load(const std::string& path) {
   }
   for (const auto& [name, e] : entries) {
     const bool known =
-        std::any_of(state.begin(), state.end(), [&](const auto& p) { return p.first == name; });
+        std::any_of(state.begin(), state.end(),
+                    [&name = name](const auto& p) { return p.first == name; });
     if (!known)
       throw Error("Module::load: " + path + " entry '" + name + ".npy' " + shape_str(e.shape()) +
                   " matches no parameter or buffer of " + type_name());

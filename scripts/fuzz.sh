@@ -25,12 +25,18 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$work"
   echo "== fuzz_$h: $seconds s"
   # -rss_limit_mb/-malloc_limit_mb: a harness input is a few KiB; anything near 2 GiB is a bug.
-  if ! (cd build-fuzz &&
-        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        ./fuzz_"$h" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
-          -max_len=4096 -print_final_stats=1 "corpus/$h" "../tests/fuzz/corpus/$h" \
-          2>&1 | tee "fuzz_$h.log" | grep -E "^#[0-9]+ +(INITED|DONE)|ERROR|Deadly|crash-|stat::number_of_executed_units|stat::peak_rss" ||
-        true; exit "${PIPESTATUS[0]}"); then
+  # The fuzzer's exit status decides; the log is filtered afterwards for the summary lines.
+  rc=0
+  (cd build-fuzz &&
+   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+   ./fuzz_"$h" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+     -max_len=4096 -print_final_stats=1 "corpus/$h" "../tests/fuzz/corpus/$h" \
+     >"fuzz_$h.log" 2>&1) || rc=$?
+  grep -E "^#[0-9]+ +(INITED|DONE)|ERROR|Deadly|crash-|stat::number_of_executed_units|stat::peak_rss" \
+    "build-fuzz/fuzz_$h.log" || true
+  if ((rc)); then
+    echo "fuzz_$h: exit status $rc; last lines of build-fuzz/fuzz_$h.log:" >&2
+    tail -n 40 "build-fuzz/fuzz_$h.log" >&2
     failed+=("$h")
   fi
 done

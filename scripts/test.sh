@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test in one command: install what is missing, build Release in build/ and run ctest, then
 # build build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer and run ctest there too,
-# then the ThreadSanitizer suite (build-tsan/), and when asked the fuzzers for 60 s each.
-#   --no-sanitize     skip the sanitizer and TSan runs (quick local check)
-#   --fuzz            also run every libFuzzer harness for 60 s (scripts/fuzz.sh, build-fuzz/)
+# then the ThreadSanitizer suite (build-tsan/), then every libFuzzer harness for 60 s with ASan +
+# UBSan (scripts/fuzz.sh, build-fuzz/).
+#   --no-sanitize     skip the sanitizer, TSan and fuzzer runs (quick local check)
+#   --no-fuzz         skip only the fuzzers
 #   --compiler clang  build with clang++ instead of g++ (build-clang/, build-asan-clang/)
 #   --docs            also build the API reference (Doxygen; a warning fails the run)
 #   --format          also check clang-format (scripts/format.sh --check)
@@ -16,7 +17,7 @@ sanitize=1
 compiler=gcc
 docs=0
 format=0
-fuzz=0
+fuzz=1
 args=("$@")
 for ((i = 0; i < ${#args[@]}; ++i)); do
   arg=${args[i]}
@@ -26,8 +27,9 @@ for ((i = 0; i < ${#args[@]}; ++i)); do
                   { echo "test.sh: --compiler takes gcc or clang" >&2; exit 2; } ;;
     --docs) docs=1 ;;
     --format) format=1 ;;
-    --fuzz) fuzz=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --no-fuzz) fuzz=0 ;;
+    --fuzz) fuzz=1 ;;  # the default; kept for old command lines
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -23,36 +23,39 @@ template <std::size_t Size>
 class BlockPool {
  public:
   static void* get() {
-    Lists& l = lists();
-    if (l.alive && !l.free.empty()) {
-      void* p = l.free.back();
-      l.free.pop_back();
+    Lists* l = lists();
+    if (l && !l->free.empty()) {
+      void* p = l->free.back();
+      l->free.pop_back();
       return p;
     }
     return ::operator new(Size);
   }
   static void put(void* p) {
-    Lists& l = lists();
-    if (l.alive && l.free.size() < kKeep)
-      l.free.push_back(p);
+    Lists* l = lists();
+    if (l && l->free.size() < kKeep)
+      l->free.push_back(p);
     else
       ::operator delete(p);
   }
 
  private:
   static constexpr std::size_t kKeep = 1 << 16;
+  // A thread's lists die at its exit (the main thread's before static objects); a static or
+  // thread_local Tensor freed later goes straight to operator delete. The flag is trivially
+  // destructible, so it can still be read then.
+  static inline thread_local bool gone = false;
   struct Lists {
-    bool alive = true;  // false once this thread's lists are gone (objects freed at exit)
     std::vector<void*> free;
     ~Lists() {
-      alive = false;
+      gone = true;
       for (void* p : free) ::operator delete(p);
-      free.clear();
     }
   };
-  static Lists& lists() {
+  static Lists* lists() {
+    if (gone) return nullptr;
     thread_local Lists l;
-    return l;
+    return &l;
   }
 };
 

@@ -29,16 +29,23 @@ std::size_t size_class(std::size_t n) {  // index c: buffers of 128 << c bytes
 }
 constexpr std::size_t kClasses = 10;  // 128 B .. 64 KiB
 
+// A thread's cache is destroyed at its exit (the main thread's before static objects), but a
+// static or thread_local Tensor may free its buffer later: from then on buffers go straight to
+// malloc. The flag is trivially destructible, so reading it after that point is well defined.
+thread_local bool t_small_cache_gone = false;
+
 struct SmallCache {
   std::vector<void*> lists[kClasses];
   ~SmallCache() {
+    t_small_cache_gone = true;
     for (auto& l : lists)
       for (void* p : l) std::free(p);
   }
 };
-SmallCache& small_cache() {
+SmallCache* small_cache() {
+  if (t_small_cache_gone) return nullptr;
   thread_local SmallCache c;
-  return c;
+  return &c;
 }
 
 struct LargeCache {
@@ -71,7 +78,9 @@ void* checked(void* p) {
 void* alloc_buffer(std::size_t nbytes) {
   if (nbytes <= kSmallMax) {
     std::size_t c = size_class(nbytes);
-    std::vector<void*>& list = small_cache().lists[c];
+    SmallCache* cache = small_cache();
+    if (!cache) return checked(std::aligned_alloc(kAlign, std::size_t(128) << c));
+    std::vector<void*>& list = cache->lists[c];
     if (!list.empty()) {
       void* p = list.back();
       list.pop_back();
@@ -97,9 +106,10 @@ void* alloc_buffer(std::size_t nbytes) {
 void free_buffer(void* p, std::size_t nbytes) {
   if (!p) return;
   if (nbytes <= kSmallMax) {
-    std::vector<void*>& list = small_cache().lists[size_class(nbytes)];
-    if (list.size() < kSmallPerClass) {
-      list.push_back(p);
+    SmallCache* cache = small_cache();
+    std::vector<void*>* list = cache ? &cache->lists[size_class(nbytes)] : nullptr;
+    if (list && list->size() < kSmallPerClass) {
+      list->push_back(p);
       return;
     }
     std::free(p);
