@@ -1,6 +1,7 @@
 // Which vector instruction set the kernels run with. On x86-64 the library carries one copy of
 // its SIMD kernels per instruction set (SSE2, the baseline every x86-64 CPU has; AVX2 + FMA; and
-// AVX-512 when built with it) and picks the best one the CPU supports when first used. The
+// AVX-512 F/CD/BW/DQ/VL unless configured without it) and picks the best one the CPU supports,
+// and whose registers the OS saves (XGETBV), when first used. The
 // environment variable AG_SIMD names another (AG_SIMD=sse2 runs the baseline path anywhere);
 // naming one this build lacks or this CPU cannot run makes the first kernel call throw ag::Error.
 // Builds with one copy (AG_NATIVE=ON, or not x86-64) ignore AG_SIMD.

@@ -1,7 +1,8 @@
 // ag's side of the issue-5 benchmarks. torch_bench.cpp runs the same workloads on LibTorch;
 // bench/run.sh runs both alternately and prints the ratios. Groups (--only):
-//   mlp       784-100-10 sigmoid MLP, cross-entropy, SGD: training samples/s at batch 1, 32, 256
-//   mlp_relu  784-256-256-10 ReLU MLP at batch 256
+//   mlp       784-100-10 sigmoid MLP, cross-entropy, SGD: training samples/s at batch 1, 32, 256,
+//             and the roofline: the step's own BLAS calls replayed alone (roofline.hpp)
+//   mlp_relu  784-256-256-10 ReLU MLP at batch 256, with its roofline
 //   ops       per-op overhead: a chain of 10,000 elementwise ops, forward / backward / no-grad
 //   matmul    1024x1024 matmul forward and backward in GFLOP/s, and a raw cblas_sgemm
 //   sigx      y = sigmoid(x) * x + x on 10M floats, ns per element
@@ -21,6 +22,7 @@
 #include <optim/optim.hpp>
 
 #include "bench_common.hpp"
+#include "roofline.hpp"
 
 namespace {
 
@@ -49,33 +51,79 @@ Batches make_batches(std::size_t batch) {
   return b;
 }
 
-// Seconds per training step of `model` (SGD, cross-entropy), cycling through the batches.
-double train_step_seconds(const Options& o, const std::shared_ptr<ag::nn::Sequential>& model,
-                          const Batches& data) {
-  ag::optim::SGD opt(model->parameters(), ag::optim::SGDOptions{bench::kLr});
+// One SGD training step of `model` (cross-entropy), cycling through the batches.
+struct TrainStep {
+  std::shared_ptr<ag::nn::Sequential> model;
+  const Batches& data;
+  ag::optim::SGD opt{model->parameters(), ag::optim::SGDOptions{bench::kLr}};
   std::size_t next = 0;
-  return bench::seconds_per_call(o, [&] {
+  void operator()() {
     std::size_t i = next++ % data.inputs.size();
     opt.zero_grad();
     ag::Tensor loss = F::cross_entropy((*model)(data.inputs[i]), data.labels[i]);
     loss.backward();
     opt.step();
-  });
+  }
+};
+
+// The BLAS calls of one step, recorded at one thread so that no product is split into TBB
+// blocks (bench/roofline.hpp). The model's weights move by one step: harmless for timing.
+bench::Replay record_step(TrainStep& step, int threads) {
+  ag::set_num_threads(1);
+  std::vector<bench::BlasCall> calls;
+  {
+    bench::Recording rec;
+    step();
+    calls = rec.calls();
+  }
+  ag::set_num_threads(threads);
+  return bench::Replay(std::move(calls));
+}
+
+// Seconds of the recorded products alone: the faster of OpenBLAS at one thread and at the run's
+// count (ag keeps OpenBLAS at one thread and splits large products over TBB itself).
+double gemm_seconds(const Options& o, bench::Replay& replay) {
+  double best = bench::seconds_per_call(o, [&] { replay.run(); });
+  if (o.threads > 1) {
+    openblas_set_num_threads(o.threads);
+    best = std::min(best, bench::seconds_per_call(o, [&] { replay.run(); }));
+    openblas_set_num_threads(1);
+  }
+  return best;
+}
+
+// Times the step and then its matrix products alone, alternating within each repetition so that
+// load on a shared machine hits both alike. Reports samples/s of both and the roofline fraction
+// (products-only time / step time, median over the repetitions; 1 would be all math).
+void report_step_and_roofline(const Options& o, const Reporter& report, const std::string& name,
+                              TrainStep& step, std::size_t batch) {
+  bench::Replay replay = record_step(step, o.threads);
+  Options one = o;
+  one.reps = 1;
+  std::vector<double> ts, tg, fraction;
+  for (int r = 0; r < o.reps; ++r) {
+    ts.push_back(bench::seconds_per_call(one, step));
+    tg.push_back(gemm_seconds(one, replay));
+    fraction.push_back(tg.back() / ts.back());
+  }
+  report(name, "samples_per_s", double(batch) / bench::median(ts));
+  report(name + "_gemms", "samples_per_s", double(batch) / bench::median(tg));
+  report(name + "_roofline", "fraction", bench::median(fraction));
+  report(name + "_blas_calls", "count", double(replay.size()));
 }
 
 void run_mlp(const Options& o, const Reporter& report) {
   for (std::size_t batch : {1, 32, 256}) {
     Batches data = make_batches(batch);
-    auto model = ag::nn::mlp({bench::kMnistFeatures, 100, bench::kClasses}, "sigmoid");
-    double s = train_step_seconds(o, model, data);
-    report("mlp_b" + std::to_string(batch), "samples_per_s", double(batch) / s);
+    TrainStep step{ag::nn::mlp({bench::kMnistFeatures, 100, bench::kClasses}, "sigmoid"), data};
+    report_step_and_roofline(o, report, "mlp_b" + std::to_string(batch), step, batch);
   }
 }
 
 void run_mlp_relu(const Options& o, const Reporter& report) {
   Batches data = make_batches(256);
-  auto model = ag::nn::mlp({bench::kMnistFeatures, 256, 256, bench::kClasses}, "relu");
-  report("mlp_relu_b256", "samples_per_s", 256.0 / train_step_seconds(o, model, data));
+  TrainStep step{ag::nn::mlp({bench::kMnistFeatures, 256, 256, bench::kClasses}, "relu"), data};
+  report_step_and_roofline(o, report, "mlp_relu_b256", step, 256);
 }
 
 // Workload 3: kChainOps elementwise ops cycling through add, mul (both with a leaf that requires

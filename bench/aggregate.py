@@ -14,12 +14,29 @@ from collections import defaultdict
 LINE = re.compile(r"impl=(\S+) threads=(\d+) workload=(\S+) metric=(\S+) value=(\S+)")
 HIGHER_IS_BETTER = {"samples_per_s", "gflop_per_s"}
 
+# Issue 15: per MLP workload, the roofline target (products-only time / step time) and the
+# target ratio over LibTorch, at one thread, in both OpenBLAS settings.
+ISSUE15 = [
+    ("mlp_b1", "784-100-10 sigmoid, batch 1", None, 5.0),
+    ("mlp_b32", "784-100-10 sigmoid, batch 32", 0.75, 2.0),
+    ("mlp_b256", "784-100-10 sigmoid, batch 256", 0.90, 1.3),
+    ("mlp_relu_b256", "784-256-256-10 ReLU, batch 256", 0.92, 1.2),
+]
+
 # Workloads in the order of issue 5, with a short description for the table.
 ORDER = [
     ("mlp_b1", "1: MLP 784-100-10 sigmoid, batch 1"),
     ("mlp_b32", "1: MLP 784-100-10 sigmoid, batch 32"),
     ("mlp_b256", "1: MLP 784-100-10 sigmoid, batch 256"),
     ("mlp_relu_b256", "2: MLP 784-256-256-10 ReLU, batch 256"),
+    ("mlp_b1_gemms", "15: batch 1, its BLAS calls alone"),
+    ("mlp_b32_gemms", "15: batch 32, its BLAS calls alone"),
+    ("mlp_b256_gemms", "15: batch 256, its BLAS calls alone"),
+    ("mlp_relu_b256_gemms", "15: ReLU batch 256, its BLAS calls alone"),
+    ("mlp_b1_roofline", "15: batch 1, BLAS-only time / step time"),
+    ("mlp_b32_roofline", "15: batch 32, BLAS-only time / step time"),
+    ("mlp_b256_roofline", "15: batch 256, BLAS-only time / step time"),
+    ("mlp_relu_b256_roofline", "15: ReLU batch 256, BLAS-only time / step time"),
     ("ops1_fwd", "3: 1-element op, forward"),
     ("ops1_bwd", "3: 1-element op, backward"),
     ("ops1_release", "3: 1-element op, freeing the graph"),
@@ -146,10 +163,11 @@ def targets(values, threads_list):
             r = ag / torch
             line(f"{w}: ag >= {need}x LibTorch samples/s", t,
                  f"{r:.2f}x ({fmt(ag)} vs {fmt(torch)} at {best_u} thr)", r >= need)
-        for w in ["ops1_fwd", "ops1_bwd"]:
+        for w, need5, need15 in [("ops1_fwd", 0.5, 0.2), ("ops1_bwd", 0.5, 0.3)]:
             ag = med(values, "ag", t, w)
             if ag is not None:
-                line(f"{w}: <= 0.5 us/op", t, f"{ag:.3f} us", ag <= 0.5)
+                line(f"{w}: <= {need5} us/op (issue 5)", t, f"{ag:.3f} us", ag <= need5)
+                line(f"{w}: < {need15} us/op (issue 15)", t, f"{ag:.3f} us", ag < need15)
         mm, ref = med(values, "ag", t, "matmul_fwdbwd"), med(values, "ag", t, "cblas_sgemm")
         if mm is not None and ref is not None:
             line("matmul fwd+bwd >= 95% of cblas_sgemm", t, f"{100 * mm / ref:.0f}% ({fmt(mm)} vs {fmt(ref)} GFLOP/s)", mm >= 0.95 * ref)
@@ -173,6 +191,42 @@ def targets(values, threads_list):
             st = med(values, "ag", t, "sigx_fwd")
             if t > 1 and st is not None:
                 line(f"workload 5 forward >= 1.5x faster on {t} threads than 1", t, f"{s1 / st:.2f}x ({s1:.2f} -> {st:.2f} ns)", s1 / st >= 1.5)
+    return out
+
+
+def issue15(values, threads_list):
+    """Issue 15's table: per MLP workload and thread count, ag's samples/s, the roofline fraction
+    (its BLAS calls alone, replayed right after the step, over the step's time) and ag's ratio
+    over LibTorch and over dlib, with the targets (at one thread)."""
+    out = ["\n### Issue 15: roofline and peers\n",
+           "roofline = time of the step's own BLAS calls alone / ag's step time (1 = all math). "
+           "Ratios are ag's samples/s over the peer's, medians over the rounds; targets are for "
+           "1 thread; at more threads, 'vs 1 thr' is ag's samples/s over its own at 1 thread "
+           "(issue 15: never below 1).\n",
+           "| workload | threads | ag samples/s | BLAS-only samples/s | roofline (target) |"
+           " ag/LibTorch (target) | ag/dlib | ag vs 1 thr |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def verdict(x, need):
+        if x is None:
+            return "-"
+        text = f"{x:.3g}" if need is None else f"{x:.3g} ({need:g})"
+        return text if need is None or x >= need else f"**{text}**"
+
+    for t in threads_list:
+        for w, desc, roof_need, torch_need in ISSUE15:
+            ag = med(values, "ag", t, w)
+            if ag is None:
+                continue
+            roof = med(values, "ag", t, w + "_roofline")
+            torch, dlib = med(values, "torch", t, w), med(values, "dlib", t, w)
+            one = med(values, "ag", 1, w)
+            need = (lambda n: n) if t == 1 else (lambda n: None)
+            vs1 = fmt(ag / one) if t != 1 and one else "-"
+            out.append(f"| {desc} | {t} | {fmt(ag)} | {fmt(med(values, 'ag', t, w + '_gemms'))} | "
+                       f"{verdict(roof, need(roof_need))} | "
+                       f"{verdict(ag / torch if torch else None, need(torch_need))} | "
+                       f"{verdict(ag / dlib if dlib else None, None)} | {vs1} |")
     return out
 
 
@@ -230,6 +284,7 @@ def main():
         return
     print("\n".join(comparison(values, metrics, threads_list)))
     print("\n".join(targets(values, threads_list)))
+    print("\n".join(issue15(values, threads_list)))
     print("\n".join(spread(values, threads_list)))
     par = [w for w in metrics if w.startswith("par_")]
     if par:

@@ -3,6 +3,9 @@
 // object whose other symbols are made local (cmake/AgSimd.cmake), so no inline function
 // compiled for AVX2 can stand in for the baseline's copy. The choice is made once, at the first
 // kernel call: the best ISA the CPU supports, or the one named by AG_SIMD.
+#include <cpuid.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -46,21 +49,41 @@ struct IsaInfo {
   bool (*cpu_runs)();
 };
 
-// Best first. __builtin_cpu_supports also checks that the OS saves the wider registers.
+// XCR0, the register in which the OS says which register state it saves on a context switch
+// (0 where the CPU or the OS has no XSAVE). A CPU may report AVX-512 in CPUID while the OS (or a
+// hypervisor) leaves the ZMM and opmask registers unsaved: running AVX-512 code there corrupts
+// other threads' registers or faults, so CPUID alone is not enough.
+std::uint64_t xcr0() {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE)) return 0;
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));  // no -mxsave needed, unlike _xgetbv
+  return (std::uint64_t(hi) << 32) | lo;
+}
+constexpr std::uint64_t kXcr0Ymm = 0x6;    // SSE (XMM) and AVX (upper YMM) state
+constexpr std::uint64_t kXcr0Zmm = 0xe6;   // those, opmask k0-k7, upper ZMM0-15, ZMM16-31
+bool os_saves(std::uint64_t bits) { return (xcr0() & bits) == bits; }
+
+// Best first: the CPU must have every extension the copy is compiled for (CPUID, through
+// __builtin_cpu_supports), and the OS must save its registers (XGETBV).
 const IsaInfo kIsas[] = {
 #ifdef AG_SIMD_HAVE_avx512
     {Isa::Avx512, "avx512", true,
      [] {
        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-              __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("fma");
+              __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx2") &&
+              __builtin_cpu_supports("fma") && os_saves(kXcr0Zmm);
      }},
 #else
     {Isa::Avx512, "avx512", false, [] { return false; }},
 #endif
 #ifdef AG_SIMD_HAVE_avx2
     {Isa::Avx2, "avx2", true,
-     [] { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }},
+     [] {
+       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+              os_saves(kXcr0Ymm);
+     }},
 #else
     {Isa::Avx2, "avx2", false, [] { return false; }},
 #endif

@@ -139,6 +139,9 @@ AG_BINARY(EqF, select(x == y, lit<V>(1), lit<V>(0)))
 AG_BINARY(MaxGradF, select(x > y, lit<V>(1), select(x == y, lit<V>(0.5), lit<V>(0))))
 AG_BINARY(SigmoidBackwardF, x * y * (lit<V>(1) - y))
 AG_BINARY(TanhBackwardF, x * (lit<V>(1) - y * y))
+// Multiplies by the 0/1 mask rather than selecting g or 0, so that it gives the unfused
+// mul(g, gt(x, 0)) bit for bit, NaN and inf included (inf * 0 is NaN there too).
+AG_BINARY(ReluBackwardF, x * select(y > lit<V>(0), lit<V>(1), lit<V>(0)))
 #undef AG_BINARY
 
 // One contiguous run: x advances by sx (0 or 1), y by sy (0 or 1).
@@ -245,6 +248,7 @@ void binary_typed(Binary op, const T* x, const T* y, T* out, const Plan& p, std:
     case Binary::MaxGrad: return map2(x, y, out, p, n, MaxGradF{});
     case Binary::SigmoidBackward: return map2(x, y, out, p, n, SigmoidBackwardF{});
     case Binary::TanhBackward: return map2(x, y, out, p, n, TanhBackwardF{});
+    case Binary::ReluBackward: return map2(x, y, out, p, n, ReluBackwardF{});
   }
 }
 
@@ -270,6 +274,7 @@ void binary_flat(Binary op, const T* x, bool xf, const T* y, bool yf, T* out, st
     case Binary::MaxGrad: return flat2(x, xf, y, yf, out, n, MaxGradF{});
     case Binary::SigmoidBackward: return flat2(x, xf, y, yf, out, n, SigmoidBackwardF{});
     case Binary::TanhBackward: return flat2(x, xf, y, yf, out, n, TanhBackwardF{});
+    case Binary::ReluBackward: return flat2(x, xf, y, yf, out, n, ReluBackwardF{});
   }
 }
 

@@ -33,6 +33,7 @@ enum class Binary {
   MaxGrad,                          // 1 where a > b, 0.5 where a == b, else 0
   SigmoidBackward,                  // a * b * (1 - b): grad, sigmoid result
   TanhBackward,                     // a * (1 - b * b): grad, tanh result
+  ReluBackward,                     // a * [b > 0]: grad, relu input (one pass, no mask tensor)
 };
 
 // 2-D convolution geometry (NCHW): input {n, c, h, w}, weight {o, c / groups, kh, kw},

@@ -55,6 +55,43 @@ double sum_run_parallel(const T* x, std::size_t n) {
   return total;
 }
 
+// out[k] = sum over r of x[r, k] for columns b..e of a {rows, cols} matrix (a bias gradient):
+// the columns in registers, four vectors at a time, the rows added in order. Each column is the
+// same float sum, in the same order, as the scalar loop `out[k] += x[r, k]`, so the result does
+// not depend on the vector width; the scalar loop was not vectorised by g++ -O2 (it cannot rule
+// out that out aliases x) and read and wrote out once per row.
+template <class T>
+void column_sums(const T* x, std::size_t rows, std::size_t cols, std::size_t b, std::size_t e,
+                 T* out) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size;
+  std::size_t k = b;
+  for (; k + 4 * W <= e; k += 4 * W) {
+    B acc0(T(0)), acc1(T(0)), acc2(T(0)), acc3(T(0));
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* row = x + r * cols + k;
+      acc0 += B::load_unaligned(row);
+      acc1 += B::load_unaligned(row + W);
+      acc2 += B::load_unaligned(row + 2 * W);
+      acc3 += B::load_unaligned(row + 3 * W);
+    }
+    acc0.store_unaligned(out + k);
+    acc1.store_unaligned(out + k + W);
+    acc2.store_unaligned(out + k + 2 * W);
+    acc3.store_unaligned(out + k + 3 * W);
+  }
+  for (; k + W <= e; k += W) {
+    B acc(T(0));
+    for (std::size_t r = 0; r < rows; ++r) acc += B::load_unaligned(x + r * cols + k);
+    acc.store_unaligned(out + k);
+  }
+  for (; k < e; ++k) {
+    T acc = T(0);
+    for (std::size_t r = 0; r < rows; ++r) acc += x[r * cols + k];
+    out[k] = acc;
+  }
+}
+
 template <class T>
 void sum_typed(const T* x, const Shape& shape, const std::vector<bool>& reduce, T* out,
                std::size_t out_n) {
@@ -99,11 +136,7 @@ void sum_typed(const T* x, const Shape& shape, const std::vector<bool>& reduce, 
     std::size_t rows = dims[0];
     parallel::for_range(inner, std::max<std::size_t>(64, parallel::kGrain / rows),
                         [&](std::size_t b, std::size_t e) {
-                          for (std::size_t k = b; k < e; ++k) out[k] = T(0);
-                          for (std::size_t r = 0; r < rows; ++r) {
-                            const T* row = x + r * inner;
-                            for (std::size_t k = b; k < e; ++k) out[k] += row[k];
-                          }
+                          column_sums(x, rows, inner, b, e, out);
                         });
     return;
   }
@@ -159,6 +192,31 @@ void max_typed(const T* x, std::size_t outer, std::size_t len, std::size_t inner
 
 // log_softmax along an axis: x - (m + log(sum(exp(x - m)))), m the row's maximum (0 when that
 // is not finite: a row of -inf gives NaN, as in PyTorch). The sum of exponentials is in double.
+// sum of exp(p[j] - m) in double. A row of logits is short (10 classes for MNIST), so the
+// vector body goes over the row itself, W doubles at a time; std::exp one at a time was the
+// largest item of ag's own work in an MLP step at batch 256 (bench/PROFILE.md, issue 15).
+template <class T>
+double sum_exp_contiguous(const T* p, std::size_t len, T m) {
+  using D = xsimd::batch<double>;
+  constexpr std::size_t W = D::size;
+  alignas(64) double shifted[W];
+  D acc(0.0);
+  std::size_t j = 0;
+  for (; j + W <= len; j += W) {
+    for (std::size_t k = 0; k < W; ++k) shifted[k] = double(p[j + k] - m);
+    acc += xsimd::exp(D::load_aligned(shifted));
+  }
+  double total = xsimd::hadd(acc);
+  for (; j < len; ++j) total += std::exp(double(p[j] - m));
+  return total;
+}
+template <class T>
+double sum_exp_strided(const T* p, std::size_t len, std::size_t inner, T m) {
+  double total = 0;
+  for (std::size_t j = 0; j < len; ++j) total += std::exp(double(p[j * inner] - m));
+  return total;
+}
+
 template <class T>
 void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size_t inner, T* out) {
   parallel::for_range(outer * inner, std::max<std::size_t>(1, parallel::kGrainMath / len),
@@ -170,8 +228,8 @@ void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size
                           T m = p[0];
                           for (std::size_t j = 1; j < len; ++j) m = std::max(m, p[j * inner]);
                           if (!std::isfinite(m)) m = T(0);
-                          double total = 0;
-                          for (std::size_t j = 0; j < len; ++j) total += std::exp(double(p[j * inner] - m));
+                          const double total = inner == 1 ? sum_exp_contiguous(p, len, m)
+                                                          : sum_exp_strided(p, len, inner, m);
                           const T shift = static_cast<T>(double(m) + std::log(total));
                           for (std::size_t j = 0; j < len; ++j) q[j * inner] = p[j * inner] - shift;
                         }

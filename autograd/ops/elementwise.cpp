@@ -120,7 +120,12 @@ void sigmoid_backward_rule(const Node& n, const Tensor& g, Tensor* gi) {
   gi[0] = sigmoid_backward(g, n.output());
 }
 void relu_backward(const Node& n, const Tensor& g, Tensor* gi) {
-  gi[0] = mul(g, gt(n.input(0), 0.0));
+  // Under create_graph the reference composite, whose graph is the one second order uses (the
+  // mask a constant); otherwise one fused pass without the mask tensor. Same numbers either way.
+  if (is_grad_enabled())
+    gi[0] = mul(g, gt(n.input(0), 0.0));
+  else
+    gi[0] = binary_const("relu_backward", Binary::ReluBackward, g, n.input(0));
 }
 void leaky_relu_backward(const Node& n, const Tensor& g, Tensor* gi) {
   // slope + (1 - slope) * [x > 0]: 1 on the right, slope on the left
