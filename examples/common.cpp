@@ -312,10 +312,10 @@ std::string short_number(double v) {
 
 }  // namespace
 
-Plot::Plot(Image& image, int left, int top, int width, int height, double xmin, double xmax,
-           double ymin, double ymax)
-    : image(image), left(left), top(top), width(width), height(height), xmin(xmin), xmax(xmax),
-      ymin(ymin), ymax(ymax) {}
+Plot::Plot(Image& target, int x0, int y0, int w, int h, double x_min, double x_max, double y_min,
+           double y_max)
+    : image(target), left(x0), top(y0), width(w), height(h), xmin(x_min), xmax(x_max),
+      ymin(y_min), ymax(y_max) {}
 
 double Plot::px(double x) const { return left + (x - xmin) / (xmax - xmin) * width; }
 double Plot::py(double y) const { return top + (ymax - y) / (ymax - ymin) * height; }
