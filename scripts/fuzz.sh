@@ -32,7 +32,7 @@ for h in "${harnesses[@]}"; do
    ./fuzz_"$h" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
      -max_len=4096 -print_final_stats=1 "corpus/$h" "../tests/fuzz/corpus/$h" \
      >"fuzz_$h.log" 2>&1) || rc=$?
-  grep -E "^#[0-9]+ +(INITED|DONE)|ERROR|Deadly|crash-|stat::number_of_executed_units|stat::peak_rss" \
+  grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|Deadly|crash-|stat::number_of_executed_units|stat::peak_rss" \
     "build-fuzz/fuzz_$h.log" || true
   if ((rc)); then
     echo "fuzz_$h: exit status $rc; last lines of build-fuzz/fuzz_$h.log:" >&2
