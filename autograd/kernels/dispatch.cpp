@@ -3,8 +3,6 @@
 // object whose other symbols are made local (cmake/AgSimd.cmake), so no inline function
 // compiled for AVX2 can stand in for the baseline's copy. The choice is made once, at the first
 // kernel call: the best ISA the CPU supports, or the one named by AG_SIMD.
-#include <cpuid.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -20,6 +18,7 @@ std::string simd_isa() { return "native"; }
 std::vector<std::string> simd_isas_available() { return {"native"}; }
 }  // namespace ag
 #else
+#include <cpuid.h>  // x86-64 only, as run-time dispatch is (cmake/AgSimd.cmake)
 
 namespace ag::kernels {
 
