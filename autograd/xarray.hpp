@@ -49,6 +49,17 @@ void check_view_dtype(const Tensor& t) {
                 " " + dtype_name(t.dtype()) + ", not " + dtype_name(want) +
                 "; choose the element type that matches, or convert with .to()");
 }
+
+// as_xarray for a Tensor or a const Tensor (then the view's elements are const).
+template <class T, class TensorRef>
+auto adapt_view(TensorRef& t) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                    std::is_same_v<T, std::int64_t>,
+                "as_xarray: element type must be float, double or int64_t");
+  check_view_dtype<T>(t);
+  std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
+  return xt::adapt(t.template data_ptr<T>(), t.numel(), xt::no_ownership(), shape);
+}
 }  // namespace detail
 
 /// A zero-copy xtensor view (xt::adapt) of the tensor's storage, with its shape, row-major.
@@ -57,23 +68,13 @@ void check_view_dtype(const Tensor& t) {
 /// tensor. After writing, call t.bump_version() so that a graph which saved t refuses backward.
 template <class T>
 auto as_xarray(Tensor& t) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
-                    std::is_same_v<T, std::int64_t>,
-                "as_xarray: element type must be float, double or int64_t");
-  detail::check_view_dtype<T>(t);
-  std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
-  return xt::adapt(t.template data_ptr<T>(), t.numel(), xt::no_ownership(), shape);
+  return detail::adapt_view<T>(t);
 }
 
 /// The read-only form of as_xarray for a const tensor.
 template <class T>
 auto as_xarray(const Tensor& t) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
-                    std::is_same_v<T, std::int64_t>,
-                "as_xarray: element type must be float, double or int64_t");
-  detail::check_view_dtype<T>(t);
-  std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
-  return xt::adapt(t.template data_ptr<T>(), t.numel(), xt::no_ownership(), shape);
+  return detail::adapt_view<T>(t);
 }
 
 }  // namespace ag
