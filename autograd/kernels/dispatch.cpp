@@ -159,6 +159,12 @@ void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, T
 void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
   return AG_DISPATCH(log_softmax_along(x, axis, out));
 }
+double softmax_xent(const Tensor& x, const Tensor& labels, Tensor& probs) {
+  return AG_DISPATCH(softmax_xent(x, labels, probs));
+}
+void softmax_xent_backward(const Tensor& probs, const Tensor& labels, double scale, Tensor& dx) {
+  return AG_DISPATCH(softmax_xent_backward(probs, labels, scale, dx));
+}
 void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out) {
   return AG_DISPATCH(matmul(a, b, trans_a, trans_b, out));
 }

@@ -3,6 +3,7 @@
 // totals in double.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -236,6 +237,65 @@ void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size
                       });
 }
 
+// Softmax cross-entropy, fused (the op is autograd/ops/loss.cpp): one pass per row of a
+// contiguous {n, c} x writes the row's softmax into probs and returns the row's loss
+// logsumexp(row) - row[label], the exponentials in double as log_softmax's are.
+template <class T>
+double softmax_xent_row(const T* p, std::size_t len, std::int64_t label, T* q) {
+  using D = xsimd::batch<double>;
+  constexpr std::size_t W = D::size;
+  alignas(64) double shifted[W];
+  T m = p[0];
+  for (std::size_t j = 1; j < len; ++j) m = std::max(m, p[j]);
+  if (!std::isfinite(m)) m = T(0);
+  D acc(0.0);
+  std::size_t j = 0;
+  for (; j + W <= len; j += W) {
+    for (std::size_t k = 0; k < W; ++k) shifted[k] = double(p[j + k] - m);
+    const D e = xsimd::exp(D::load_aligned(shifted));
+    acc += e;
+    e.store_aligned(shifted);
+    for (std::size_t k = 0; k < W; ++k) q[j + k] = static_cast<T>(shifted[k]);
+  }
+  double total = xsimd::hadd(acc);
+  for (; j < len; ++j) {
+    const double e = std::exp(double(p[j] - m));
+    total += e;
+    q[j] = static_cast<T>(e);
+  }
+  const double inv = 1.0 / total;
+  for (std::size_t k = 0; k < len; ++k) q[k] = static_cast<T>(double(q[k]) * inv);
+  // The loss as log_softmax rounds it: its shift in T, then x[label] - shift in T.
+  const T shift = static_cast<T>(double(m) + std::log(total));
+  return -static_cast<double>(static_cast<T>(p[label] - shift));
+}
+
+template <class T>
+double softmax_xent_typed(const T* x, const std::int64_t* labels, std::size_t n, std::size_t c,
+                          T* probs) {
+  double total = 0;
+  for (std::size_t r = 0; r < n; ++r)
+    total += softmax_xent_row(x + r * c, c, labels[r], probs + r * c);
+  return total;
+}
+
+// dx = (probs - onehot(labels)) * scale over {n, c}: one vector pass, then the n label entries.
+template <class T>
+void softmax_xent_backward_typed(const T* probs, const std::int64_t* labels, std::size_t n,
+                                 std::size_t c, T scale, T* dx) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size;
+  const std::size_t total = n * c;
+  const B s(scale);
+  std::size_t i = 0;
+  for (; i + W <= total; i += W) (B::load_unaligned(probs + i) * s).store_unaligned(dx + i);
+  for (; i < total; ++i) dx[i] = probs[i] * scale;
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::size_t at = r * c + static_cast<std::size_t>(labels[r]);
+    dx[at] = (probs[at] - T(1)) * scale;
+  }
+}
+
 }  // namespace
 
 void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
@@ -247,6 +307,24 @@ void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
     log_softmax_typed(x.data_ptr<float>(), outer, len, inner, out.data_ptr<float>());
   else
     log_softmax_typed(x.data_ptr<double>(), outer, len, inner, out.data_ptr<double>());
+}
+
+double softmax_xent(const Tensor& x, const Tensor& labels, Tensor& probs) {
+  const std::size_t n = x.shape()[0], c = x.shape()[1];
+  const std::int64_t* l = labels.data_ptr<std::int64_t>();
+  if (x.dtype() == float32)
+    return softmax_xent_typed(x.data_ptr<float>(), l, n, c, probs.data_ptr<float>());
+  return softmax_xent_typed(x.data_ptr<double>(), l, n, c, probs.data_ptr<double>());
+}
+
+void softmax_xent_backward(const Tensor& probs, const Tensor& labels, double scale, Tensor& dx) {
+  const std::size_t n = probs.shape()[0], c = probs.shape()[1];
+  const std::int64_t* l = labels.data_ptr<std::int64_t>();
+  if (probs.dtype() == float32)
+    softmax_xent_backward_typed(probs.data_ptr<float>(), l, n, c, static_cast<float>(scale),
+                                dx.data_ptr<float>());
+  else
+    softmax_xent_backward_typed(probs.data_ptr<double>(), l, n, c, scale, dx.data_ptr<double>());
 }
 
 void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out) {
