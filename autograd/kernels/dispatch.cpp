@@ -174,6 +174,12 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
 bool all_finite(const Tensor& x) { return AG_DISPATCH(all_finite(x)); }
 void axpy(double alpha, const Tensor& x, Tensor& y) { return AG_DISPATCH(axpy(alpha, x, y)); }
 void scale(Tensor& y, double s) { return AG_DISPATCH(scale(y, s)); }
+void sgd_update(const SgdUpdate& o, Tensor& w, const Tensor& g, Tensor* buf) {
+  return AG_DISPATCH(sgd_update(o, w, g, buf));
+}
+void adam_update(const AdamUpdate& o, Tensor& w, const Tensor& g, Tensor& m, Tensor& v) {
+  return AG_DISPATCH(adam_update(o, w, g, m, v));
+}
 
 }  // namespace isa_dispatch
 }  // namespace ag::kernels
