@@ -237,45 +237,58 @@ void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size
                       });
 }
 
-// Softmax cross-entropy, fused (the op is autograd/ops/loss.cpp): one pass per row of a
-// contiguous {n, c} x writes the row's softmax into probs and returns the row's loss
-// logsumexp(row) - row[label], the exponentials in double as log_softmax's are.
+// Softmax cross-entropy, fused (the op is autograd/ops/loss.cpp): over a contiguous {n, c} x,
+// probs gets each row's softmax and the result is the sum over rows of the row's loss
+// logsumexp(row) - row[label]. Rows go in blocks of kXentRows: each row's maximum is
+// subtracted, then one vector exp runs over the whole block (MNIST's 10-class rows are shorter
+// than two vectors: per-row vector loops spent most of their time in scalar tails), then each
+// row is summed (in double), normalised and its loss taken.
+constexpr std::size_t kXentRows = 64;
+
 template <class T>
-double softmax_xent_row(const T* p, std::size_t len, std::int64_t label, T* q) {
-  using D = xsimd::batch<double>;
-  constexpr std::size_t W = D::size;
-  alignas(64) double shifted[W];
-  T m = p[0];
-  for (std::size_t j = 1; j < len; ++j) m = std::max(m, p[j]);
-  if (!std::isfinite(m)) m = T(0);
-  D acc(0.0);
-  std::size_t j = 0;
-  for (; j + W <= len; j += W) {
-    for (std::size_t k = 0; k < W; ++k) shifted[k] = double(p[j + k] - m);
-    const D e = xsimd::exp(D::load_aligned(shifted));
-    acc += e;
-    e.store_aligned(shifted);
-    for (std::size_t k = 0; k < W; ++k) q[j + k] = static_cast<T>(shifted[k]);
+void exp_in_place(T* q, std::size_t n) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) xsimd::exp(B::load_unaligned(q + i)).store_unaligned(q + i);
+  for (; i < n; ++i) q[i] = std::exp(q[i]);
+}
+
+template <class T>
+double softmax_xent_block(const T* x, const std::int64_t* labels, std::size_t rows, std::size_t c,
+                          T* q) {
+  T maxima[kXentRows];
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* p = x + r * c;
+    T m = p[0];
+    for (std::size_t j = 1; j < c; ++j) m = std::max(m, p[j]);
+    if (!std::isfinite(m)) m = T(0);  // a row of -inf gives NaN, as log_softmax does
+    maxima[r] = m;
+    for (std::size_t j = 0; j < c; ++j) q[r * c + j] = p[j] - m;
   }
-  double total = xsimd::hadd(acc);
-  for (; j < len; ++j) {
-    const double e = std::exp(double(p[j] - m));
-    total += e;
-    q[j] = static_cast<T>(e);
+  exp_in_place(q, rows * c);
+  double loss = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    T* qr = q + r * c;
+    double total = 0;
+    for (std::size_t j = 0; j < c; ++j) total += static_cast<double>(qr[j]);
+    const double inv = 1.0 / total;
+    for (std::size_t j = 0; j < c; ++j) qr[j] = static_cast<T>(static_cast<double>(qr[j]) * inv);
+    // The loss as log_softmax rounds it: its shift in T, then x[label] - shift in T.
+    const T shift = static_cast<T>(static_cast<double>(maxima[r]) + std::log(total));
+    loss -= static_cast<double>(static_cast<T>(x[r * c + labels[r]] - shift));
   }
-  const double inv = 1.0 / total;
-  for (std::size_t k = 0; k < len; ++k) q[k] = static_cast<T>(double(q[k]) * inv);
-  // The loss as log_softmax rounds it: its shift in T, then x[label] - shift in T.
-  const T shift = static_cast<T>(double(m) + std::log(total));
-  return -static_cast<double>(static_cast<T>(p[label] - shift));
+  return loss;
 }
 
 template <class T>
 double softmax_xent_typed(const T* x, const std::int64_t* labels, std::size_t n, std::size_t c,
                           T* probs) {
   double total = 0;
-  for (std::size_t r = 0; r < n; ++r)
-    total += softmax_xent_row(x + r * c, c, labels[r], probs + r * c);
+  for (std::size_t r = 0; r < n; r += kXentRows) {
+    const std::size_t rows = std::min(kXentRows, n - r);
+    total += softmax_xent_block(x + r * c, labels + r, rows, c, probs + r * c);
+  }
   return total;
 }
 
