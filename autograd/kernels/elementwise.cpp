@@ -387,7 +387,8 @@ D load_d(const T* p) {
     return D::load_unaligned(p);
   } else {
 #if defined(__AVX512F__)
-    return D(_mm512_cvtps_pd(_mm256_loadu_ps(p)));
+    // maskz, all lanes: the plain intrinsic's undefined source trips g++ 12's -Wuninitialized.
+    return D(_mm512_maskz_cvtps_pd(0xFF, _mm256_loadu_ps(p)));
 #elif defined(__AVX__)
     return D(_mm256_cvtps_pd(_mm_loadu_ps(p)));
 #elif defined(__SSE2__)
@@ -405,7 +406,7 @@ void store_t(D v, T* p) {
     v.store_unaligned(p);
   } else {
 #if defined(__AVX512F__)
-    _mm256_storeu_ps(p, _mm512_cvtpd_ps(v));
+    _mm256_storeu_ps(p, _mm512_maskz_cvtpd_ps(0xFF, v));
 #elif defined(__AVX__)
     _mm_storeu_ps(p, _mm256_cvtpd_ps(v));
 #elif defined(__SSE2__)
