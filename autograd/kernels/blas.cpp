@@ -9,6 +9,8 @@
 // oneDNN's OpenMP pool is kept at one thread (onednn::run_inline); with one scheduler for
 // everything, the thread count means the same thing everywhere.
 #include <algorithm>
+#include <cctype>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -57,8 +59,23 @@ void gemv_call(bool trans, std::size_t rows, std::size_t cols, const double* m, 
 }
 
 // One row or one column of C through OpenBLAS's gemv: for one row (batch 1) its sgemm packs the
-// whole matrix, 7x slower than sgemv here. (dnnl_sgemm runs vector shapes as fast as
-// OpenBLAS-Haswell's sgemv and 4-5x faster than its PRESCOTT one: oneDNN gets them as they are.)
+// whole matrix, 7x slower than sgemv here. dnnl_sgemm takes vector shapes as they are, at 1.2x
+// the time of OpenBLAS's AVX2 sgemv and a third of its SSE3 (PRESCOTT) one (bench/PROFILE.md),
+// so on oneDNN they go to sgemv only where OpenBLAS runs AVX2 kernels or wider.
+bool openblas_gemv_is_fast() {
+  static const bool fast = [] {
+    std::string core = openblas_get_corename();
+    std::transform(core.begin(), core.end(), core.begin(), [](unsigned char ch) {
+      return static_cast<char>(std::tolower(ch));
+    });
+    for (const char* wide : {"haswell", "skylakex", "cooperlake", "sapphirerapids", "zen"})
+      if (core == wide) return true;
+    return false;
+  }();
+  return fast;
+}
+
+// C's one row or one column through gemv.
 template <class T>
 void vector_call(const Gemm& g, const T* a, const T* b, T beta, T* c) {
   std::size_t len = g.m == 1 ? g.n : g.m, inc = g.m == 1 ? 1 : g.ldc;
@@ -122,7 +139,8 @@ void transposed_call(const Gemm& g, const T* a, const T* b, T beta, T* c) {
 // One product on the calling thread, by the rules above.
 template <class T>
 void call(const Gemm& g, const T* a, const T* b, T beta, T* c) {
-  if ((g.m == 1 || g.n == 1) && !g.dnnl) return vector_call(g, a, b, beta, c);
+  if ((g.m == 1 || g.n == 1) && (!g.dnnl || openblas_gemv_is_fast()))
+    return vector_call(g, a, b, beta, c);
   if (g.k == 1) return outer_product(g, a, b, beta, c);
   if (few_rows(g)) return transposed_call(g, a, b, beta, c);
   gemm_call(g, a, b, beta, c);
