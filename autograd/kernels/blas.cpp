@@ -59,7 +59,7 @@ void gemv_call(bool trans, std::size_t rows, std::size_t cols, const double* m, 
 }
 
 // One row or one column of C through OpenBLAS's gemv: for one row (batch 1) its sgemm packs the
-// whole matrix, 7x slower than sgemv here. dnnl_sgemm takes vector shapes as they are, at 1.2x
+// whole matrix, 7x slower than sgemv here. dnnl_sgemm takes vector shapes as they are, at 1.15x
 // the time of OpenBLAS's AVX2 sgemv and a third of its SSE3 (PRESCOTT) one (bench/PROFILE.md),
 // so on oneDNN they go to sgemv only where OpenBLAS runs AVX2 kernels or wider.
 bool openblas_gemv_is_fast() {
@@ -92,7 +92,7 @@ void vector_call(const Gemm& g, const T* a, const T* b, T beta, T* c) {
 }
 
 // k == 1 (a batch-1 weight gradient): C = a b^T + beta C, the column of op(A) times the row of
-// op(B), in one pass that writes C. OpenBLAS's sgemm zeroes C first; dnnl_sgemm takes 1.4x as
+// op(B), in one pass that writes C. OpenBLAS's sgemm zeroes C first; dnnl_sgemm takes 1.8x as
 // long as this loop (bench/PROFILE.md), so both backends use it.
 template <class T>
 void outer_product(const Gemm& g, const T* a, const T* b, T beta, T* c) {
