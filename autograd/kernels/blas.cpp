@@ -28,8 +28,12 @@ namespace {
 
 // Below this many multiply-adds a product runs on the calling thread.
 // (The 2.5 M multiply-add products of a 784-100 layer at batch 32 take ~55 us each on one core;
-// split over 2 threads, the training step got 30% slower: worker wake-ups on a VM.)
+// split over 2 threads, the training step got 30% slower: worker wake-ups on a VM.) The bound is
+// a time, about 230 us of one core: 8M multiply-adds on OpenBLAS-Haswell, 16M on oneDNN, which
+// runs these shapes at twice the rate (bench/PROFILE.md). The MLP benchmarks' split products
+// (784- and 256-wide layers at batch 256, 20M and 16.7M) are the same on both.
 constexpr std::size_t kParallelFlops = std::size_t(1) << 23;
+constexpr std::size_t kParallelFlopsDnnl = std::size_t(1) << 24;
 
 struct Gemm {  // C[m, n] = op(A)[m, k] op(B)[k, n] + beta C, row-major, with leading dims
   bool ta, tb;
@@ -150,7 +154,8 @@ void call(const Gemm& g, const T* a, const T* b, T beta, T* c) {
 template <class T>
 void gemm(const Gemm& g, const T* a, const T* b, T beta, T* c) {
   std::size_t threads = static_cast<std::size_t>(parallel::num_threads());
-  if (threads == 1 || g.m * g.n * g.k < kParallelFlops) return call(g, a, b, beta, c);
+  if (threads == 1 || g.m * g.n * g.k < (g.dnnl ? kParallelFlopsDnnl : kParallelFlops))
+    return call(g, a, b, beta, c);
   bool by_rows = g.m >= g.n || g.m >= 16 * threads;
   std::size_t extent = by_rows ? g.m : g.n;
   std::size_t blocks = std::min(threads, std::max<std::size_t>(1, extent / 8));

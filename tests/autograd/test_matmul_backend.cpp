@@ -83,7 +83,7 @@ const std::vector<Dims>& product_cases() {
       {0, 0, 1, 100, 784}, {0, 0, 3, 8, 300},   {0, 0, 12, 40, 256},  // few rows, direct
       {0, 0, 16, 64, 256}, {0, 0, 32, 100, 784},                      // few rows, transposed
       {0, 0, 300, 100, 50},                                           // plain
-      {0, 0, 512, 128, 160}, {0, 0, 20, 1800, 300},  // split over TBB: by rows, by columns
+      {0, 0, 512, 128, 256}, {0, 0, 20, 2800, 300},  // split over TBB (>= 2^24): rows, columns
       {3, 3, 4, 6, 5},     {3, 0, 4, 6, 5},     {0, 3, 4, 6, 5},     {1, 3, 20, 50, 300},
       {0, 0, 0, 5, 3},     {0, 0, 4, 0, 3},     {0, 0, 4, 5, 0},     {2, 2, 3, 4, 0},  // empty
   };
@@ -162,7 +162,8 @@ TEST_CASE("matmul backends: each is deterministic, run to run and over thread co
   // The TBB blocks are whole rows (or columns) of C, each one call to the library, so every
   // element sums its k products in the same order whatever the thread count.
   manual_seed(24);
-  Tensor a = randn({512, 160}), b = randn({160, 128}), x = randn({20, 300}), w = randn({1800, 300});
+  Tensor a = randn({512, 256}), b = randn({256, 128});
+  Tensor x = randn({20, 300}), w = randn({2800, 300});
   on_every_backend([&] {
     INFO(matmul_backend() << " at " << get_num_threads() << " thread(s)");
     std::vector<double> c1 = matmul(a, b).to_vector(), c2 = matmul(a, b).to_vector();
