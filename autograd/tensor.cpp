@@ -100,9 +100,44 @@ void check_int64_values(const char* op, const Tensor& t) {
   }
 }
 
+namespace {
+// The per-thread list of shape buffers (see recycle_shape). As for BlockPool, a tensor freed after
+// the thread's list is gone (a static Tensor at exit) frees its buffer the ordinary way.
+thread_local bool t_shapes_gone = false;
+struct ShapeList {
+  static constexpr std::size_t kKeep = 1 << 16, kMaxCapacity = 8;
+  std::vector<Shape> free;
+  ~ShapeList() { t_shapes_gone = true; }
+};
+ShapeList* shape_list() {
+  if (t_shapes_gone) return nullptr;
+  thread_local ShapeList l;
+  return &l;
+}
+}  // namespace
+
+void recycle_shape(Shape&& s) {
+  if (s.capacity() == 0 || s.capacity() > ShapeList::kMaxCapacity) return;
+  ShapeList* l = shape_list();
+  if (l && l->free.size() < ShapeList::kKeep) l->free.push_back(std::move(s));
+}
+
+Shape copy_shape(const Shape& s) {
+  ShapeList* l = shape_list();
+  if (!l || l->free.empty() || s.size() > ShapeList::kMaxCapacity) return s;
+  Shape out = std::move(l->free.back());
+  l->free.pop_back();
+  out.assign(s.begin(), s.end());
+  return out;
+}
+
+Tensor make_tensor(const Shape& shape, Dtype dtype, const char* op) {
+  return make_tensor(copy_shape(shape), dtype, op);
+}
+
 // One place allocates every tensor: its size is checked, and running out of memory becomes an
 // ag::Error naming the op and the shape (std::bad_alloc names neither).
-Tensor make_tensor(Shape shape, Dtype dtype, const char* op) {
+Tensor make_tensor(Shape&& shape, Dtype dtype, const char* op) {
   const std::size_t nbytes = checked_nbytes(op, shape, dtype);
   auto impl = make_pooled<TensorImpl>();
   try {
@@ -117,7 +152,9 @@ Tensor make_tensor(Shape shape, Dtype dtype, const char* op) {
   return Tensor(std::move(impl));
 }
 
-Tensor alias(const Tensor& t, Shape shape) {
+Tensor alias(const Tensor& t, const Shape& shape) { return alias(t, copy_shape(shape)); }
+
+Tensor alias(const Tensor& t, Shape&& shape) {
   auto impl = make_pooled<TensorImpl>();
   impl->storage = t.impl()->storage;
   impl->numel = t.numel();

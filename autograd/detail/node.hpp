@@ -15,12 +15,43 @@ class AutogradContext;
 void release_saved(AutogradContext& ctx);  // a backward without retain_graph frees what it saved
 bool keep_grads_for_dumps();               // KeepGradsForDumpsGuard is alive on this thread
 
+// A node's inputs and their version counters at recording time (read when op->saves_inputs).
+// Up to three live inside the node (every elementwise op, matmul, linear: no allocation per
+// recorded op); more go to the heap. Reads like a std::vector<Tensor>.
+class InputList {
+ public:
+  InputList() = default;
+  InputList(const InputList&) = delete;
+  InputList& operator=(const InputList&) = delete;
+  void assign(const Tensor* const* in, std::size_t n);  // copies the handles and versions
+  void clear();
+  std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  Tensor& operator[](std::size_t i) { return data_[i]; }
+  const Tensor& operator[](std::size_t i) const { return data_[i]; }
+  Tensor* begin() { return data_; }
+  Tensor* end() { return data_ + n_; }
+  const Tensor* begin() const { return data_; }
+  const Tensor* end() const { return data_ + n_; }
+  std::uint64_t version(std::size_t i) const {
+    return n_ <= kInline ? versions_[i] : heap_versions_[i];
+  }
+
+ private:
+  static constexpr std::size_t kInline = 3;
+  Tensor inline_[kInline];
+  std::uint64_t versions_[kInline] = {0, 0, 0};
+  std::vector<Tensor> heap_;
+  std::vector<std::uint64_t> heap_versions_;
+  Tensor* data_ = inline_;
+  std::size_t n_ = 0;
+};
+
 // One recorded op. It holds its inputs (which keeps the graph walkable for dumps); the op's own
 // settings and saved values are its typed attributes (a NodeWith<Attrs>, read with attrs<>()).
 struct Node {
   const OpInfo* op = nullptr;
-  std::vector<Tensor> inputs;
-  std::vector<std::uint64_t> input_versions;  // when op->saves_inputs
+  InputList inputs;
   // The output, held weakly (a strong reference would be a cycle). It is alive whenever the node
   // can run: a node is reached only from a root or from the inputs of a consumer node.
   std::weak_ptr<TensorImpl> output_ref;

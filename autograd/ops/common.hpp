@@ -73,7 +73,7 @@ inline bool recording(const Tensor& x) {
 }
 
 inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
-  if (a.shape() == b.shape()) return a.shape();
+  if (a.shape() == b.shape()) return copy_shape(a.shape());  // a recycled buffer
   Shape s;
   try {
     s = kernels::broadcast_shapes(a.shape(), b.shape());
