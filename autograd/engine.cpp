@@ -49,7 +49,16 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape, const char* op) {
 
 namespace {
 
-Tensor sum_to(const Tensor& g, const Shape& shape, const Node& node) {
+// Almost every gradient already has its input's shape: that is tested inline, per delivery.
+bool same_shape(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k)
+    if (a[k] != b[k]) return false;
+  return true;
+}
+
+Tensor sum_to(Tensor g, const Shape& shape, const Node& node) {
+  if (same_shape(g.impl()->shape, shape)) return g;
   return sum_to_shape(g, shape, node.op->name);
 }
 
@@ -164,8 +173,8 @@ Tensor run_hooks(const HookList& list, Tensor g, const std::string& owner) {
 class BackwardPass {
  public:
   BackwardPass(bool retain_graph, Wanted* wanted)
-      : retain_(retain_graph), keep_grads_(keep_grads_for_dumps()), wanted_(wanted),
-        pass_(++g_pass) {}
+      : retain_(retain_graph), keep_grads_(keep_grads_for_dumps()),
+        anomaly_(is_anomaly_enabled()), wanted_(wanted), pass_(++g_pass) {}
   void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads);
 
  private:
@@ -185,6 +194,7 @@ class BackwardPass {
   Tensor node_hooks(Node& node, Tensor g);
 
   bool retain_, keep_grads_;
+  bool anomaly_;  // anomaly mode, read once per pass rather than once per gradient
   Wanted* wanted_;
   std::uint64_t pass_;
   std::vector<Node*> nodes_, ready_;
@@ -294,16 +304,16 @@ Tensor BackwardPass::node_hooks(Node& node, Tensor g) {
 // A gradient for input i of `node`: summed down to the input's shape, then handed on.
 void BackwardPass::deliver(const Node& node, std::size_t i, const Tensor& input, Tensor gi) {
   Node* producer = input.impl()->grad_fn.get();
-  if (gi.defined() && input.requires_grad()) {
-    gi = sum_to(gi, input.shape(), node);
-    if (is_anomaly_enabled() && !kernels::all_finite(gi))
+  if (gi.defined() && input.impl()->requires_grad) {
+    gi = sum_to(std::move(gi), input.impl()->shape, node);
+    if (anomaly_ && !kernels::all_finite(gi))
       fail("backward of '" + std::string(node.op->name) + "': produced NaN or Inf (anomaly "
            "mode) in the gradient of input " + std::to_string(i) + " " + describe(input));
     if (producer) add_into(grads_[producer->topo], std::move(gi));
   }
   if (producer) {
     if (--deps_[producer->topo] == 0) ready_.push_back(producer);
-  } else if (input.requires_grad()) {  // a leaf
+  } else if (input.impl()->requires_grad) {  // a leaf
     arrive_at_leaf(input, std::move(gi));
   }
 }

@@ -5,7 +5,7 @@
 namespace ag {
 
 void InputList::assign(const Tensor* const* in, std::size_t n) {
-  clear();
+  if (n_ != 0) clear();
   if (n > kInline) {
     heap_.resize(n);
     heap_versions_.resize(n);

@@ -164,8 +164,13 @@ Tensor alias(const Tensor& t, Shape&& shape) {
 }
 
 // ---- handle accessors ----------------------------------------------------------------------
-static TensorImpl& checked(const Tensor& t, const char* what) {
-  if (!t.defined()) fail(std::string(what) + ": the tensor is undefined");
+// The accessors below run several times per op (kernels, checks, the engine): the test stays
+// inline and the message is built out of line, only when it fails.
+[[noreturn]] __attribute__((noinline, cold)) static void fail_undefined(const char* what) {
+  fail(std::string(what) + ": the tensor is undefined");
+}
+static inline TensorImpl& checked(const Tensor& t, const char* what) {
+  if (__builtin_expect(!t.defined(), 0)) fail_undefined(what);
   return *t.impl();
 }
 
@@ -206,17 +211,17 @@ Tensor& Tensor::set_name(std::string n) {
 }
 
 template <class T>
-static void check_ptr_type(const Tensor& t) {
-  Dtype want = std::is_same_v<T, float> ? float32 : std::is_same_v<T, double> ? float64 : int64;
-  if (checked(t, "data_ptr").dtype != want)
-    fail(std::string("data_ptr: asked for ") + dtype_name(want) + " data of " + describe(t));
+constexpr Dtype dtype_of = std::is_same_v<T, float> ? float32 : std::is_same_v<T, double> ? float64 : int64;
+[[noreturn]] __attribute__((noinline, cold)) static void fail_ptr_type(const Tensor& t, Dtype want) {
+  checked(t, "data_ptr");
+  fail(std::string("data_ptr: asked for ") + dtype_name(want) + " data of " + describe(t));
 }
 template <class T> T* Tensor::data_ptr() {
-  check_ptr_type<T>(*this);
+  if (__builtin_expect(!impl_ || impl_->dtype != dtype_of<T>, 0)) fail_ptr_type(*this, dtype_of<T>);
   return static_cast<T*>(impl_->data());
 }
 template <class T> const T* Tensor::data_ptr() const {
-  check_ptr_type<T>(*this);
+  if (__builtin_expect(!impl_ || impl_->dtype != dtype_of<T>, 0)) fail_ptr_type(*this, dtype_of<T>);
   return static_cast<const T*>(impl_->data());
 }
 template float* Tensor::data_ptr<float>();
