@@ -23,7 +23,8 @@ const char* dtype_name(Dtype d) {
   }
   return "?";
 }
-std::size_t dtype_size(Dtype d) { return d == Dtype::Float32 ? 4 : 8; }
+static inline std::size_t element_size(Dtype d) { return d == Dtype::Float32 ? 4 : 8; }
+std::size_t dtype_size(Dtype d) { return element_size(d); }
 bool is_floating(Dtype d) { return d != Dtype::Int64; }
 
 std::string shape_str(const Shape& s) {
@@ -127,7 +128,8 @@ Shape copy_shape(const Shape& s) {
   if (!l || l->free.empty() || s.size() > ShapeList::kMaxCapacity) return s;
   Shape out = std::move(l->free.back());
   l->free.pop_back();
-  out.assign(s.begin(), s.end());
+  out.clear();
+  for (std::size_t d : s) out.push_back(d);  // within capacity; a loop, not a memmove call
   return out;
 }
 
@@ -135,10 +137,19 @@ Tensor make_tensor(const Shape& shape, Dtype dtype, const char* op) {
   return make_tensor(copy_shape(shape), dtype, op);
 }
 
+// The byte count of a tensor of `shape`, computed inline since every tensor needs it; a zero
+// dimension (whose rule is subtler) or an overflow goes to checked_nbytes, which reports it.
+static std::size_t nbytes_of(const Shape& shape, Dtype dtype, const char* op) {
+  std::size_t n = element_size(dtype);
+  for (std::size_t d : shape)
+    if (d == 0 || __builtin_mul_overflow(n, d, &n)) return checked_nbytes(op, shape, dtype);
+  return n <= kMaxElements ? n : checked_nbytes(op, shape, dtype);
+}
+
 // One place allocates every tensor: its size is checked, and running out of memory becomes an
 // ag::Error naming the op and the shape (std::bad_alloc names neither).
 Tensor make_tensor(Shape&& shape, Dtype dtype, const char* op) {
-  const std::size_t nbytes = checked_nbytes(op, shape, dtype);
+  const std::size_t nbytes = nbytes_of(shape, dtype, op);
   auto impl = make_pooled<TensorImpl>();
   try {
     impl->storage = make_pooled<Storage>(nbytes);
@@ -146,7 +157,7 @@ Tensor make_tensor(Shape&& shape, Dtype dtype, const char* op) {
     fail(op_prefix(op) + "out of memory: cannot allocate a " + shape_str(shape) + " " +
          dtype_name(dtype) + " tensor (" + std::to_string(nbytes) + " bytes)");
   }
-  impl->numel = nbytes / dtype_size(dtype);
+  impl->numel = nbytes >> (dtype == float32 ? 2 : 3);  // 4 or 8 bytes: no division
   impl->shape = std::move(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
