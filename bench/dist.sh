@@ -5,6 +5,8 @@
 #   2x1   two ranks, one thread each, batch 256 per rank (512 global), DDP
 #   1x2   one process, two threads (TBB), batch 512               (same global batch as 2x1)
 #   2x1n  as 2x1 with one bucket per parameter group (bucket 64 KiB): the overlap's share
+#   2x1i  two independent 1x1 processes at once, one per core, no MPI: the machine's own ceiling
+#         for 2x1 (what two ranks get when they share nothing but the memory system and the host)
 #   MPI_Allreduce latency at 4 B .. 16 MiB on 2 ranks
 # then prints medians and spreads (min..max over rounds) and the ratios (bench/dist_aggregate.py).
 #
@@ -55,6 +57,11 @@ for r in $(seq "$rounds"); do
     AG_NUM_THREADS=2 "$bin" "${train[@]}" --batch 512 --plain | sed "s/^/round=$r config=1x2 /"
     "${mpirun[@]}" -np 2 "$bin" "${train[@]}" --batch 256 --bucket-bytes 65536 |
       sed "s/^/round=$r config=2x1n /"
+    for core in 0 1; do
+      AG_NUM_THREADS=1 taskset -c "$core" "$bin" "${train[@]}" --batch 256 --plain |
+        sed "s/^/round=$r config=2x1i core=$core /" &
+    done
+    wait
     "${mpirun[@]}" -np 2 "$bin" allreduce | sed "s/^/round=$r config=ar2 /"
   } >>"$raw"
 done

@@ -26,24 +26,32 @@ def spread(values, fmt="{:.0f}"):
 
 
 def per_round(rows, config, key):
-    return {int(r["round"]): float(r[key]) for r in rows if r.get("config") == config and key in r}
+    """{round: value}; for 2x1i (two independent processes) samples/s is the sum of both."""
+    out = {}
+    for r in rows:
+        if r.get("config") != config or key not in r:
+            continue
+        k, v = int(r["round"]), float(r[key])
+        out[k] = out.get(k, 0.0) + v if key == "samples_per_s" else max(out.get(k, 0.0), v)
+    return out
 
 
 def train_table(rows):
     print("| config | ranks x threads | batch per rank | samples/s median (min..max) | ms/step | "
           "CPU ms/step | DDP wait ms/step | blocking all-reduce ms | buckets |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for config in ["1x1", "2x1", "2x1n", "1x2"]:
+    for config in ["1x1", "2x1", "2x1n", "1x2", "2x1i"]:
         sel = [r for r in rows if r.get("config") == config and r["kind"] == "train"]
         if not sel:
             continue
-        sps, _ = spread([float(r["samples_per_s"]) for r in sel])
+        sps, _ = spread(list(per_round(rows, config, "samples_per_s").values()))
         step, _ = spread([float(r["step_ms"]) for r in sel], "{:.2f}")
         wait, _ = spread([float(r["wait_ms"]) for r in sel], "{:.3f}")
         ar, _ = spread([float(r["allreduce_ms"]) for r in sel], "{:.3f}")
         cpu, _ = spread([float(r.get("cpu_ms", "nan")) for r in sel], "{:.2f}")
         r0 = sel[0]
-        print(f"| {config} | {r0['ranks']} x {r0['threads']} | {r0['batch']} | {sps} | {step} | "
+        ranks = "2 independent" if config == "2x1i" else r0["ranks"]
+        print(f"| {config} | {ranks} x {r0['threads']} | {r0['batch']} | {sps} | {step} | "
               f"{cpu} | {wait} | {ar} | {r0['buckets']} |")
 
 
@@ -53,7 +61,9 @@ def ratios(rows):
     print("| --- | --- | --- |")
     for a, b, what, target in [("2x1", "1x1", "2 ranks x 1 thread / 1 rank x 1 thread, batch 256 per rank", ">= 1.7"),
                                ("2x1n", "1x1", "same, 2 buckets (overlap on)", ">= 1.7"),
-                               ("2x1", "1x2", "2 ranks x 1 thread / 1 rank x 2 threads, global batch 512", "")]:
+                               ("2x1", "1x2", "2 ranks x 1 thread / 1 rank x 2 threads, global batch 512", ""),
+                               ("2x1i", "1x1", "ceiling: 2 independent processes at once / 1 process alone", ""),
+                               ("2x1", "2x1i", "2 ranks x 1 thread / that ceiling (what DDP itself costs)", "")]:
         x, y = per_round(rows, a, "samples_per_s"), per_round(rows, b, "samples_per_s")
         common = sorted(set(x) & set(y))
         if not common:
