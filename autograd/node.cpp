@@ -7,23 +7,25 @@ namespace ag {
 void InputList::assign(const Tensor* const* in, std::size_t n) {
   if (n_ != 0) clear();
   if (n > kInline) {
-    heap_.resize(n);
-    heap_versions_.resize(n);
-    data_ = heap_.data();
+    heap_ = std::make_unique<Heap>();
+    heap_->tensors.resize(n);
+    heap_->versions.resize(n);
+    data_ = heap_->tensors.data();
+    versions_ = heap_->versions.data();
   }
   for (std::size_t i = 0; i < n; ++i) {
     data_[i] = *in[i];
     const TensorImpl* impl = in[i]->impl();
-    (n <= kInline ? versions_[i] : heap_versions_[i]) = impl ? impl->storage->version : 0;
+    versions_[i] = impl ? impl->storage->version : 0;
   }
   n_ = n;
 }
 
 void InputList::clear() {
   for (std::size_t i = 0; i < n_ && i < kInline; ++i) inline_[i] = Tensor();
-  heap_.clear();
-  heap_versions_.clear();
+  heap_.reset();
   data_ = inline_;
+  versions_ = inline_versions_;
   n_ = 0;
 }
 

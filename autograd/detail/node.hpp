@@ -33,17 +33,19 @@ class InputList {
   Tensor* end() { return data_ + n_; }
   const Tensor* begin() const { return data_; }
   const Tensor* end() const { return data_ + n_; }
-  std::uint64_t version(std::size_t i) const {
-    return n_ <= kInline ? versions_[i] : heap_versions_[i];
-  }
+  std::uint64_t version(std::size_t i) const { return versions_[i]; }
 
  private:
   static constexpr std::size_t kInline = 3;
+  struct Heap {  // concat, stack, custom functions with more than three inputs
+    std::vector<Tensor> tensors;
+    std::vector<std::uint64_t> versions;
+  };
   Tensor inline_[kInline];
-  std::uint64_t versions_[kInline] = {0, 0, 0};
-  std::vector<Tensor> heap_;
-  std::vector<std::uint64_t> heap_versions_;
+  std::uint64_t inline_versions_[kInline] = {0, 0, 0};
+  std::unique_ptr<Heap> heap_;
   Tensor* data_ = inline_;
+  std::uint64_t* versions_ = inline_versions_;
   std::size_t n_ = 0;
 };
 
