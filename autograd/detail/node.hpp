@@ -41,18 +41,26 @@ class InputList {
     std::vector<Tensor> tensors;
     std::vector<std::uint64_t> versions;
   };
+  Tensor* data_ = inline_;  // first: what a walk over the graph reads, next to the node's flags
+  std::uint64_t* versions_ = inline_versions_;
+  std::size_t n_ = 0;
   Tensor inline_[kInline];
   std::uint64_t inline_versions_[kInline] = {0, 0, 0};
   std::unique_ptr<Heap> heap_;
-  Tensor* data_ = inline_;
-  std::uint64_t* versions_ = inline_versions_;
-  std::size_t n_ = 0;
 };
 
 // One recorded op. It holds its inputs (which keeps the graph walkable for dumps); the op's own
 // settings and saved values are its typed attributes (a NodeWith<Attrs>, read with attrs<>()).
 struct Node {
   const OpInfo* op = nullptr;
+  // What every backward walk reads of every node comes first, so that it shares a cache line or
+  // two with the inputs' handles (graphs larger than the cache are walked twice per backward).
+  std::size_t topo = 0;     // engine scratch: index in the current backward's node list
+  std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
+  bool released = false;    // run by a backward without retain_graph: may not run again
+  std::unique_ptr<HookList> hooks;  // hooks and retain_grad of this node's output
+  // ag::Function nodes: the context the user's backward reads (autograd/function.cpp).
+  std::shared_ptr<AutogradContext> custom;
   InputList inputs;
   // The output, held weakly (a strong reference would be a cycle). It is alive whenever the node
   // can run: a node is reached only from a root or from the inputs of a consumer node.
@@ -73,12 +81,6 @@ struct Node {
   // The gradient that reached this node in the last backward (detached), kept only under
   // KeepGradsForDumpsGuard: graph dumps and chain-rule traces show it.
   Tensor grad;
-  std::unique_ptr<HookList> hooks;  // hooks and retain_grad of this node's output
-  // ag::Function nodes: the context the user's backward reads (autograd/function.cpp).
-  std::shared_ptr<AutogradContext> custom;
-  bool released = false;  // run by a backward without retain_graph: may not run again
-  std::size_t topo = 0;   // engine scratch: index in the current backward's node list
-  std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
 
   // The op's typed attributes (SliceAttrs, PowAttrs, ...), set by record<Attrs>(). Throws
   // ag::Error when the node carries no attributes of that type.
