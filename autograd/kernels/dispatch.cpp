@@ -3,6 +3,7 @@
 // object whose other symbols are made local (cmake/AgSimd.cmake), so no inline function
 // compiled for AVX2 can stand in for the baseline's copy. The choice is made once, at the first
 // kernel call: the best ISA the CPU supports, or the one named by AG_SIMD.
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -118,10 +119,21 @@ const IsaInfo& choose() {
 }
 
 // Chosen on first use rather than at load, so that a bad AG_SIMD throws ag::Error to a caller
-// instead of terminating before main.
-Isa active() {
+// instead of terminating before main. After that every kernel call reads the choice with one
+// plain load (the function-local static's guard and a call cost ~45 instructions per call, a
+// quarter of a 1-element op's kernel time). Relaxed is enough: every thread that stores, stores
+// the same value, and choose() has no other effect a reader depends on.
+std::atomic<int> g_active{-1};
+
+Isa resolve_active() {
   static const Isa isa = choose().isa;
+  g_active.store(static_cast<int>(isa), std::memory_order_relaxed);
   return isa;
+}
+
+inline Isa active() {
+  int isa = g_active.load(std::memory_order_relaxed);
+  return isa >= 0 ? static_cast<Isa>(isa) : resolve_active();
 }
 
 }  // namespace
