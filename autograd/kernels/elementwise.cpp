@@ -371,8 +371,12 @@ void scale(Tensor& y, double s) { unary(Unary::MulScalar, y, y, s); }
 // g++ contracts a * b + c into an FMA wherever -mfma allows (also under -std=c++17, and also in
 // xsimd's operators): not here, where the baseline loops had no FMA to round like. (The SLP
 // vectoriser is off too: all vector work here is explicit.)
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off", "no-tree-slp-vectorize")
+#endif
 namespace {
 
 using D = xsimd::batch<double>;
@@ -476,7 +480,11 @@ void adam_typed(const AdamUpdate& o, T* w, const T* g, T* m, T* v, std::size_t n
 }
 
 }  // namespace
+#if defined(__clang__)
+#pragma clang fp contract(on)
+#elif defined(__GNUC__)
 #pragma GCC pop_options
+#endif
 
 void sgd_update(const SgdUpdate& o, Tensor& w, const Tensor& g, Tensor* buf) {
   if (w.dtype() == float32)
