@@ -93,8 +93,7 @@ const OpInfo& op_cross_entropy = register_op(OpDef("cross_entropy").backward(cro
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   if (!logits.defined() || logits.dim() != 2 || !is_floating(logits.dtype()))
-    fail("cross_entropy: logits " + (logits.defined() ? describe(logits) : "undefined") +
-         " must be a float {N, C} tensor");
+    fail("cross_entropy: logits " + describe(logits) + " must be a float {N, C} tensor");
   check_labels("cross_entropy", logits, labels);
   Tensor probs = make_tensor(logits.shape(), logits.dtype(), "cross_entropy");
   const double rows = static_cast<double>(logits.size(0));
