@@ -422,60 +422,67 @@ void store_t(D v, T* p) {
 #endif
   }
 }
-// Scalar twins of load_d/store_t, so that one body serves the vector steps and the tail.
-template <class T> double load_d1(const T* p) { return static_cast<double>(*p); }
-template <class T> void store_t1(double v, T* p) { *p = static_cast<T>(v); }
+// Lanes<D>: kW elements per step; Lanes<double>: one, for the tail. Direct calls (not function
+// pointers), so that everything inlines into the loops.
+template <class V> struct Lanes;
+template <> struct Lanes<D> {
+  template <class T> static D load(const T* p) { return load_d(p); }
+  template <class T> static void store(D v, T* p) { store_t(v, p); }
+  static D sqrt(D x) { return xsimd::sqrt(x); }
+};
+template <> struct Lanes<double> {
+  template <class T> static double load(const T* p) { return static_cast<double>(*p); }
+  template <class T> static void store(double v, T* p) { *p = static_cast<T>(v); }
+  static double sqrt(double x) { return std::sqrt(x); }
+};
 
 // SGD: d = g + wd w; buf = first ? d : mu buf + (1 - damp) d; d = nesterov ? d + mu buf : buf;
-// w += -lr d. `buf` is only read when momentum is on. V is D (K = kW) or double (K = 1).
-template <class V, class T, class Load, class Store>
-void sgd_at(const SgdUpdate& o, T* w, const T* g, T* buf, Load load, Store store) {
-  V d = load(g);
-  if (o.weight_decay != 0) d = d + V(o.weight_decay) * load(w);
+// w += -lr d. `buf` is only read when momentum is on.
+template <class V, class T>
+void sgd_at(const SgdUpdate& o, T* w, const T* g, T* buf) {
+  using L = Lanes<V>;
+  V d = L::load(g);
+  if (o.weight_decay != 0) d = d + V(o.weight_decay) * L::load(w);
   if (o.momentum != 0) {
-    store(o.first ? d : load(buf) * V(o.momentum) + V(1 - o.dampening) * d, buf);
-    const V b = load(buf);  // rounded to T, as the scalar loop read it back
+    L::store(o.first ? d : L::load(buf) * V(o.momentum) + V(1 - o.dampening) * d, buf);
+    const V b = L::load(buf);  // rounded to T, as the scalar loop read it back
     d = o.nesterov ? d + V(o.momentum) * b : b;
   }
-  store(load(w) + V(-o.lr) * d, w);
+  L::store(L::load(w) + V(-o.lr) * d, w);
 }
 
+// The settings by value: a store through w (a double*) could otherwise change them.
 template <class T>
 void sgd_typed(const SgdUpdate& o, T* w, const T* g, T* buf, std::size_t n) {
-  parallel::for_range(n, parallel::kGrain, [=, &o](std::size_t b, std::size_t e) {
+  parallel::for_range(n, parallel::kGrain, [=](std::size_t b, std::size_t e) {
     std::size_t j = b;
-    for (; j + kW <= e; j += kW)
-      sgd_at<D>(o, w + j, g + j, buf ? buf + j : nullptr, load_d<T>, store_t<T>);
-    for (; j < e; ++j)
-      sgd_at<double>(o, w + j, g + j, buf ? buf + j : nullptr, load_d1<T>, store_t1<T>);
+    for (; j + kW <= e; j += kW) sgd_at<D>(o, w + j, g + j, buf ? buf + j : nullptr);
+    for (; j < e; ++j) sgd_at<double>(o, w + j, g + j, buf ? buf + j : nullptr);
   });
 }
 
 // Adam (AdamW when decoupled): m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
 // w += -step_size m / (sqrt(v) / bc2_sqrt + eps), the weight decay first.
-template <class V, class T, class Load, class Store, class Sqrt>
-void adam_at(const AdamUpdate& o, T* w, const T* g, T* m, T* v, Load load, Store store, Sqrt sq) {
-  V gj = load(g), wj = load(w);
+template <class V, class T>
+void adam_at(const AdamUpdate& o, T* w, const T* g, T* m, T* v) {
+  using L = Lanes<V>;
+  V gj = L::load(g), wj = L::load(w);
   if (o.decoupled)
     wj = wj * V(1 - o.lr * o.weight_decay);
   else if (o.weight_decay != 0)
     gj = gj + V(o.weight_decay) * wj;
-  store(load(m) * V(o.beta1) + V(1 - o.beta1) * gj, m);
-  store(load(v) * V(o.beta2) + V(1 - o.beta2) * (gj * gj), v);
-  const V denom = sq(load(v)) / V(o.bc2_sqrt) + V(o.eps);
-  store(wj + V(-o.step_size) * (load(m) / denom), w);
+  L::store(L::load(m) * V(o.beta1) + V(1 - o.beta1) * gj, m);
+  L::store(L::load(v) * V(o.beta2) + V(1 - o.beta2) * (gj * gj), v);
+  const V denom = L::sqrt(L::load(v)) / V(o.bc2_sqrt) + V(o.eps);
+  L::store(wj + V(-o.step_size) * (L::load(m) / denom), w);
 }
 
 template <class T>
 void adam_typed(const AdamUpdate& o, T* w, const T* g, T* m, T* v, std::size_t n) {
-  parallel::for_range(n, parallel::kGrain, [=, &o](std::size_t b, std::size_t e) {
+  parallel::for_range(n, parallel::kGrain, [=](std::size_t b, std::size_t e) {
     std::size_t j = b;
-    auto vsqrt = [](D x) { return xsimd::sqrt(x); };
-    auto ssqrt = [](double x) { return std::sqrt(x); };
-    for (; j + kW <= e; j += kW)
-      adam_at<D>(o, w + j, g + j, m + j, v + j, load_d<T>, store_t<T>, vsqrt);
-    for (; j < e; ++j)
-      adam_at<double>(o, w + j, g + j, m + j, v + j, load_d1<T>, store_t1<T>, ssqrt);
+    for (; j + kW <= e; j += kW) adam_at<D>(o, w + j, g + j, m + j, v + j);
+    for (; j < e; ++j) adam_at<double>(o, w + j, g + j, m + j, v + j);
   });
 }
 
