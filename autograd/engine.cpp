@@ -1,6 +1,6 @@
 // The reverse-mode engine. One backward pass:
 //   1. collect the nodes reachable from the outputs (iterative DFS: graphs may be 1e6 deep);
-//   2. count, for each node, how many recorded uses of its output feed back into the pass;
+//   2. in the same walk, count for each node how many recorded uses of its output feed the pass;
 //   3. run nodes whose uses have all delivered their gradient, adding incoming gradients in one
 //      buffer per node, summing each gradient down to its input's shape (broadcasting), and
 //      accumulating into leaves (backward) or into the requested inputs (ag::grad).
@@ -49,7 +49,16 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape, const char* op) {
 
 namespace {
 
-Tensor sum_to(const Tensor& g, const Shape& shape, const Node& node) {
+// Almost every gradient already has its input's shape: that is tested inline, per delivery.
+bool same_shape(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k)
+    if (a[k] != b[k]) return false;
+  return true;
+}
+
+Tensor sum_to(Tensor g, const Shape& shape, const Node& node) {
+  if (same_shape(g.impl()->shape, shape)) return g;
   return sum_to_shape(g, shape, node.op->name);
 }
 
@@ -164,8 +173,8 @@ Tensor run_hooks(const HookList& list, Tensor g, const std::string& owner) {
 class BackwardPass {
  public:
   BackwardPass(bool retain_graph, Wanted* wanted)
-      : retain_(retain_graph), keep_grads_(keep_grads_for_dumps()), wanted_(wanted),
-        pass_(++g_pass) {}
+      : retain_(retain_graph), keep_grads_(keep_grads_for_dumps()),
+        anomaly_(is_anomaly_enabled()), wanted_(wanted), pass_(++g_pass) {}
   void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads);
 
  private:
@@ -175,7 +184,6 @@ class BackwardPass {
     Tensor grad;
   };
   void collect(const std::vector<Tensor>& roots);
-  void count_uses(const std::vector<Tensor>& roots);
   void run_node(Node& node);
   const Tensor* resolve(const Node& node, std::size_t i, Tensor& held) const;
   void deliver(const Node& node, std::size_t i, const Tensor& input, Tensor gi);
@@ -185,6 +193,7 @@ class BackwardPass {
   Tensor node_hooks(Node& node, Tensor g);
 
   bool retain_, keep_grads_;
+  bool anomaly_;  // anomaly mode, read once per pass rather than once per gradient
   Wanted* wanted_;
   std::uint64_t pass_;
   std::vector<Node*> nodes_, ready_;
@@ -195,24 +204,39 @@ class BackwardPass {
   std::vector<Tensor> large_;
 };
 
-// 1. The nodes reachable from the roots (iterative DFS: graphs may be 1e6 deep).
+// 1 and 2. The nodes reachable from the roots (iterative DFS: graphs may be 1e6 deep), and for
+// each node and hooked leaf how many recorded uses feed this pass, counted in the same walk (a
+// second walk over every node costs cache misses on large graphs).
 void BackwardPass::collect(const std::vector<Tensor>& roots) {
   std::vector<Node*> stack;
-  for (const Tensor& r : roots)
-    if (Node* n = r.impl()->grad_fn.get(); n && n->visit != pass_) {
-      n->visit = pass_;
-      stack.push_back(n);
+  auto discover = [&](Node* n) {
+    n->visit = pass_;
+    n->topo = nodes_.size();
+    nodes_.push_back(n);
+    deps_.push_back(0);
+    stack.push_back(n);
+  };
+  for (const Tensor& r : roots) {
+    if (Node* n = r.impl()->grad_fn.get()) {
+      if (n->visit != pass_) discover(n);
+    } else if (r.impl()->hooks) {
+      ++slot_of(r)->pending;
     }
+  }
+  Tensor held;
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
-    n->topo = nodes_.size();
-    nodes_.push_back(n);
-    for (const Tensor& in : n->inputs)
-      if (Node* p = in.defined() ? in.impl()->grad_fn.get() : nullptr; p && p->visit != pass_) {
-        p->visit = pass_;
-        stack.push_back(p);
+    for (std::size_t i = 0; i < n->inputs.size(); ++i) {
+      const Tensor* in = resolve(*n, i, held);
+      if (!in || !in->defined()) continue;
+      if (Node* p = in->impl()->grad_fn.get()) {
+        if (p->visit != pass_) discover(p);
+        ++deps_[p->topo];
+      } else if (in->impl()->hooks && in->impl()->requires_grad) {
+        ++slot_of(*in)->pending;
       }
+    }
   }
 }
 
@@ -234,23 +258,6 @@ BackwardPass::LeafSlot* BackwardPass::slot_of(const Tensor& leaf) {
     hooked_.push_back({leaf, 0, Tensor()});
   }
   return &hooked_[h->slot];
-}
-
-// 2. How many recorded uses of each node's output, and of each hooked leaf, feed this pass.
-void BackwardPass::count_uses(const std::vector<Tensor>& roots) {
-  deps_.assign(nodes_.size(), 0);
-  Tensor held;
-  for (Node* n : nodes_)
-    for (std::size_t i = 0; i < n->inputs.size(); ++i) {
-      const Tensor* in = resolve(*n, i, held);
-      if (!in || !in->defined()) continue;
-      if (Node* p = in->impl()->grad_fn.get())
-        ++deps_[p->topo];
-      else if (in->impl()->hooks && in->requires_grad())
-        ++slot_of(*in)->pending;
-    }
-  for (const Tensor& r : roots)
-    if (!r.impl()->grad_fn && r.impl()->hooks) ++slot_of(r)->pending;
 }
 
 // A leaf's gradient, final: into .grad (backward) or into the answer (ag::grad).
@@ -294,16 +301,16 @@ Tensor BackwardPass::node_hooks(Node& node, Tensor g) {
 // A gradient for input i of `node`: summed down to the input's shape, then handed on.
 void BackwardPass::deliver(const Node& node, std::size_t i, const Tensor& input, Tensor gi) {
   Node* producer = input.impl()->grad_fn.get();
-  if (gi.defined() && input.requires_grad()) {
-    gi = sum_to(gi, input.shape(), node);
-    if (is_anomaly_enabled() && !kernels::all_finite(gi))
+  if (gi.defined() && input.impl()->requires_grad) {
+    gi = sum_to(std::move(gi), input.impl()->shape, node);
+    if (anomaly_ && !kernels::all_finite(gi))
       fail("backward of '" + std::string(node.op->name) + "': produced NaN or Inf (anomaly "
            "mode) in the gradient of input " + std::to_string(i) + " " + describe(input));
     if (producer) add_into(grads_[producer->topo], std::move(gi));
   }
   if (producer) {
     if (--deps_[producer->topo] == 0) ready_.push_back(producer);
-  } else if (input.requires_grad()) {  // a leaf
+  } else if (input.impl()->requires_grad) {  // a leaf
     arrive_at_leaf(input, std::move(gi));
   }
 }
@@ -342,7 +349,6 @@ void BackwardPass::run_node(Node& node) {
 
 void BackwardPass::run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads) {
   collect(roots);
-  count_uses(roots);
   grads_.resize(nodes_.size());
   for (std::size_t i = 0; i < roots.size(); ++i) {
     TensorImpl* r = roots[i].impl();
@@ -351,8 +357,8 @@ void BackwardPass::run(const std::vector<Tensor>& roots, const std::vector<Tenso
     else
       arrive_at_leaf(roots[i], root_grads[i]);
   }
-  for (Node* n : nodes_)
-    if (deps_[n->topo] == 0) ready_.push_back(n);
+  for (std::size_t k = 0; k < nodes_.size(); ++k)  // by index: no node is touched again here
+    if (deps_[k] == 0) ready_.push_back(nodes_[k]);
   while (!ready_.empty()) {
     Node* node = ready_.back();
     ready_.pop_back();

@@ -4,6 +4,31 @@
 
 namespace ag {
 
+void InputList::assign(const Tensor* const* in, std::size_t n) {
+  if (n_ != 0) clear();
+  if (n > kInline) {
+    heap_ = std::make_unique<Heap>();
+    heap_->tensors.resize(n);
+    heap_->versions.resize(n);
+    data_ = heap_->tensors.data();
+    versions_ = heap_->versions.data();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    data_[i] = *in[i];
+    const TensorImpl* impl = in[i]->impl();
+    versions_[i] = impl ? impl->storage->version : 0;
+  }
+  n_ = n;
+}
+
+void InputList::clear() {
+  for (std::size_t i = 0; i < n_ && i < kInline; ++i) inline_[i] = Tensor();
+  heap_.reset();
+  data_ = inline_;
+  versions_ = inline_versions_;
+  n_ = 0;
+}
+
 bool Node::needs_grad(std::size_t i) const {
   return i < inputs.size() && inputs[i].defined() && inputs[i].requires_grad();
 }
@@ -51,8 +76,8 @@ Dtype Node::input_dtype(std::size_t i) const {
 Tensor Node::input(std::size_t i) const {
   if (i >= inputs.size()) check_index(*this, i);
   Tensor t = input_tensor(i);
-  if (op->saves_inputs && t.defined() && t.version() != input_versions[i])
-    fail(modified_message(*this, "input " + std::to_string(i), t, input_versions[i], t.version()));
+  if (op->saves_inputs && t.defined() && t.version() != inputs.version(i))
+    fail(modified_message(*this, "input " + std::to_string(i), t, inputs.version(i), t.version()));
   return t;
 }
 

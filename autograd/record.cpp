@@ -32,13 +32,7 @@ Node* record_with(const OpInfo& op, Tensor& out, const Tensor* const* in, std::s
 
   std::shared_ptr<Node> node = make(attrs);
   node->op = &op;
-  node->inputs.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) node->inputs.push_back(*in[i]);
-  if (op.saves_inputs) {
-    node->input_versions.resize(n);
-    for (std::size_t i = 0; i < n; ++i)
-      node->input_versions[i] = in[i]->defined() ? in[i]->version() : 0;
-  }
+  node->inputs.assign(in, n);
   node->output_ref = out.impl_ptr();
   node->result_version = out.version();
   node->scope = current_scope();

@@ -23,7 +23,8 @@ const char* dtype_name(Dtype d) {
   }
   return "?";
 }
-std::size_t dtype_size(Dtype d) { return d == Dtype::Float32 ? 4 : 8; }
+static inline std::size_t element_size(Dtype d) { return d == Dtype::Float32 ? 4 : 8; }
+std::size_t dtype_size(Dtype d) { return element_size(d); }
 bool is_floating(Dtype d) { return d != Dtype::Int64; }
 
 std::string shape_str(const Shape& s) {
@@ -100,10 +101,55 @@ void check_int64_values(const char* op, const Tensor& t) {
   }
 }
 
+namespace {
+// The per-thread list of shape buffers (see recycle_shape). As for BlockPool, a tensor freed after
+// the thread's list is gone (a static Tensor at exit) frees its buffer the ordinary way.
+thread_local bool t_shapes_gone = false;
+struct ShapeList {
+  static constexpr std::size_t kKeep = 1 << 16, kMaxCapacity = 8;
+  std::vector<Shape> free;
+  ~ShapeList() { t_shapes_gone = true; }
+};
+ShapeList* shape_list() {
+  if (t_shapes_gone) return nullptr;
+  thread_local ShapeList l;
+  return &l;
+}
+}  // namespace
+
+void recycle_shape(Shape&& s) {
+  if (s.capacity() == 0 || s.capacity() > ShapeList::kMaxCapacity) return;
+  ShapeList* l = shape_list();
+  if (l && l->free.size() < ShapeList::kKeep) l->free.push_back(std::move(s));
+}
+
+Shape copy_shape(const Shape& s) {
+  ShapeList* l = shape_list();
+  if (!l || l->free.empty() || s.size() > ShapeList::kMaxCapacity) return s;
+  Shape out = std::move(l->free.back());
+  l->free.pop_back();
+  out.clear();
+  for (std::size_t d : s) out.push_back(d);  // within capacity; a loop, not a memmove call
+  return out;
+}
+
+Tensor make_tensor(const Shape& shape, Dtype dtype, const char* op) {
+  return make_tensor(copy_shape(shape), dtype, op);
+}
+
+// The byte count of a tensor of `shape`, computed inline since every tensor needs it; a zero
+// dimension (whose rule is subtler) or an overflow goes to checked_nbytes, which reports it.
+static std::size_t nbytes_of(const Shape& shape, Dtype dtype, const char* op) {
+  std::size_t n = element_size(dtype);
+  for (std::size_t d : shape)
+    if (d == 0 || __builtin_mul_overflow(n, d, &n)) return checked_nbytes(op, shape, dtype);
+  return n <= kMaxElements ? n : checked_nbytes(op, shape, dtype);
+}
+
 // One place allocates every tensor: its size is checked, and running out of memory becomes an
 // ag::Error naming the op and the shape (std::bad_alloc names neither).
-Tensor make_tensor(Shape shape, Dtype dtype, const char* op) {
-  const std::size_t nbytes = checked_nbytes(op, shape, dtype);
+Tensor make_tensor(Shape&& shape, Dtype dtype, const char* op) {
+  const std::size_t nbytes = nbytes_of(shape, dtype, op);
   auto impl = make_pooled<TensorImpl>();
   try {
     impl->storage = make_pooled<Storage>(nbytes);
@@ -111,13 +157,15 @@ Tensor make_tensor(Shape shape, Dtype dtype, const char* op) {
     fail(op_prefix(op) + "out of memory: cannot allocate a " + shape_str(shape) + " " +
          dtype_name(dtype) + " tensor (" + std::to_string(nbytes) + " bytes)");
   }
-  impl->numel = nbytes / dtype_size(dtype);
+  impl->numel = nbytes >> (dtype == float32 ? 2 : 3);  // 4 or 8 bytes: no division
   impl->shape = std::move(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
 
-Tensor alias(const Tensor& t, Shape shape) {
+Tensor alias(const Tensor& t, const Shape& shape) { return alias(t, copy_shape(shape)); }
+
+Tensor alias(const Tensor& t, Shape&& shape) {
   auto impl = make_pooled<TensorImpl>();
   impl->storage = t.impl()->storage;
   impl->numel = t.numel();
@@ -127,8 +175,13 @@ Tensor alias(const Tensor& t, Shape shape) {
 }
 
 // ---- handle accessors ----------------------------------------------------------------------
-static TensorImpl& checked(const Tensor& t, const char* what) {
-  if (!t.defined()) fail(std::string(what) + ": the tensor is undefined");
+// The accessors below run several times per op (kernels, checks, the engine): the test stays
+// inline and the message is built out of line, only when it fails.
+[[noreturn]] __attribute__((noinline, cold)) static void fail_undefined(const char* what) {
+  fail(std::string(what) + ": the tensor is undefined");
+}
+static inline TensorImpl& checked(const Tensor& t, const char* what) {
+  if (__builtin_expect(!t.defined(), 0)) fail_undefined(what);
   return *t.impl();
 }
 
@@ -169,17 +222,17 @@ Tensor& Tensor::set_name(std::string n) {
 }
 
 template <class T>
-static void check_ptr_type(const Tensor& t) {
-  Dtype want = std::is_same_v<T, float> ? float32 : std::is_same_v<T, double> ? float64 : int64;
-  if (checked(t, "data_ptr").dtype != want)
-    fail(std::string("data_ptr: asked for ") + dtype_name(want) + " data of " + describe(t));
+constexpr Dtype dtype_of = std::is_same_v<T, float> ? float32 : std::is_same_v<T, double> ? float64 : int64;
+[[noreturn]] __attribute__((noinline, cold)) static void fail_ptr_type(const Tensor& t, Dtype want) {
+  checked(t, "data_ptr");
+  fail(std::string("data_ptr: asked for ") + dtype_name(want) + " data of " + describe(t));
 }
 template <class T> T* Tensor::data_ptr() {
-  check_ptr_type<T>(*this);
+  if (__builtin_expect(!impl_ || impl_->dtype != dtype_of<T>, 0)) fail_ptr_type(*this, dtype_of<T>);
   return static_cast<T*>(impl_->data());
 }
 template <class T> const T* Tensor::data_ptr() const {
-  check_ptr_type<T>(*this);
+  if (__builtin_expect(!impl_ || impl_->dtype != dtype_of<T>, 0)) fail_ptr_type(*this, dtype_of<T>);
   return static_cast<const T*>(impl_->data());
 }
 template float* Tensor::data_ptr<float>();

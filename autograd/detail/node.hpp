@@ -15,12 +15,53 @@ class AutogradContext;
 void release_saved(AutogradContext& ctx);  // a backward without retain_graph frees what it saved
 bool keep_grads_for_dumps();               // KeepGradsForDumpsGuard is alive on this thread
 
+// A node's inputs and their version counters at recording time (read when op->saves_inputs).
+// Up to three live inside the node (every elementwise op, matmul, linear: no allocation per
+// recorded op); more go to the heap. Reads like a std::vector<Tensor>.
+class InputList {
+ public:
+  InputList() = default;
+  InputList(const InputList&) = delete;
+  InputList& operator=(const InputList&) = delete;
+  void assign(const Tensor* const* in, std::size_t n);  // copies the handles and versions
+  void clear();
+  std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  Tensor& operator[](std::size_t i) { return data_[i]; }
+  const Tensor& operator[](std::size_t i) const { return data_[i]; }
+  Tensor* begin() { return data_; }
+  Tensor* end() { return data_ + n_; }
+  const Tensor* begin() const { return data_; }
+  const Tensor* end() const { return data_ + n_; }
+  std::uint64_t version(std::size_t i) const { return versions_[i]; }
+
+ private:
+  static constexpr std::size_t kInline = 3;
+  struct Heap {  // concat, stack, custom functions with more than three inputs
+    std::vector<Tensor> tensors;
+    std::vector<std::uint64_t> versions;
+  };
+  Tensor* data_ = inline_;  // first: what a walk over the graph reads, next to the node's flags
+  std::uint64_t* versions_ = inline_versions_;
+  std::size_t n_ = 0;
+  Tensor inline_[kInline];
+  std::uint64_t inline_versions_[kInline] = {0, 0, 0};
+  std::unique_ptr<Heap> heap_;
+};
+
 // One recorded op. It holds its inputs (which keeps the graph walkable for dumps); the op's own
 // settings and saved values are its typed attributes (a NodeWith<Attrs>, read with attrs<>()).
 struct Node {
   const OpInfo* op = nullptr;
-  std::vector<Tensor> inputs;
-  std::vector<std::uint64_t> input_versions;  // when op->saves_inputs
+  // What every backward walk reads of every node comes first, so that it shares a cache line or
+  // two with the inputs' handles (graphs larger than the cache are walked twice per backward).
+  std::size_t topo = 0;     // engine scratch: index in the current backward's node list
+  std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
+  bool released = false;    // run by a backward without retain_graph: may not run again
+  std::unique_ptr<HookList> hooks;  // hooks and retain_grad of this node's output
+  // ag::Function nodes: the context the user's backward reads (autograd/function.cpp).
+  std::shared_ptr<AutogradContext> custom;
+  InputList inputs;
   // The output, held weakly (a strong reference would be a cycle). It is alive whenever the node
   // can run: a node is reached only from a root or from the inputs of a consumer node.
   std::weak_ptr<TensorImpl> output_ref;
@@ -40,12 +81,6 @@ struct Node {
   // The gradient that reached this node in the last backward (detached), kept only under
   // KeepGradsForDumpsGuard: graph dumps and chain-rule traces show it.
   Tensor grad;
-  std::unique_ptr<HookList> hooks;  // hooks and retain_grad of this node's output
-  // ag::Function nodes: the context the user's backward reads (autograd/function.cpp).
-  std::shared_ptr<AutogradContext> custom;
-  bool released = false;  // run by a backward without retain_graph: may not run again
-  std::size_t topo = 0;   // engine scratch: index in the current backward's node list
-  std::uint64_t visit = 0;  // engine scratch: which backward last visited this node
 
   // The op's typed attributes (SliceAttrs, PowAttrs, ...), set by record<Attrs>(). Throws
   // ag::Error when the node carries no attributes of that type.

@@ -108,7 +108,18 @@ struct HookList {
   std::uint64_t pass = 0;   // engine scratch: which backward pass `slot` belongs to
 };
 
+// A Shape is a std::vector (public API), so every tensor's shape is a heap buffer of its own.
+// Those buffers are recycled like the blocks above: a dying tensor's goes to a per-thread list
+// and make_tensor copies a shape into one from there (no malloc/free per op at steady state).
+void recycle_shape(Shape&& s);
+Shape copy_shape(const Shape& s);  // == s, in a recycled buffer when one is free
+
 struct TensorImpl {
+  TensorImpl() = default;
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+  ~TensorImpl() { recycle_shape(std::move(shape)); }
+
   std::shared_ptr<Storage> storage;
   Shape shape;
   std::size_t numel = 0;
@@ -125,8 +136,10 @@ struct TensorImpl {
 // Helpers for op implementations.
 // Uninitialised, contiguous. The size is checked (checked.hpp); a shape too big, or memory
 // running out, throws ag::Error naming `op` and the shape.
-Tensor make_tensor(Shape shape, Dtype dtype, const char* op = nullptr);
-Tensor alias(const Tensor& t, Shape shape);    // shares storage and version; no grad_fn
+Tensor make_tensor(Shape&& shape, Dtype dtype, const char* op = nullptr);
+Tensor make_tensor(const Shape& shape, Dtype dtype, const char* op = nullptr);  // copies shape
+Tensor alias(const Tensor& t, Shape&& shape);       // shares storage and version; no grad_fn
+Tensor alias(const Tensor& t, const Shape& shape);  // the same, copying shape
 
 std::string describe(const Tensor& t);  // "'x' {3, 4} float32" or "{3, 4} float32"
 [[noreturn]] void fail(const std::string& message);

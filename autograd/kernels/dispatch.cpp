@@ -3,6 +3,7 @@
 // object whose other symbols are made local (cmake/AgSimd.cmake), so no inline function
 // compiled for AVX2 can stand in for the baseline's copy. The choice is made once, at the first
 // kernel call: the best ISA the CPU supports, or the one named by AG_SIMD.
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -118,10 +119,21 @@ const IsaInfo& choose() {
 }
 
 // Chosen on first use rather than at load, so that a bad AG_SIMD throws ag::Error to a caller
-// instead of terminating before main.
-Isa active() {
+// instead of terminating before main. After that every kernel call reads the choice with one
+// plain load (the function-local static's guard and a call cost ~45 instructions per call, a
+// quarter of a 1-element op's kernel time). Relaxed is enough: every thread that stores, stores
+// the same value, and choose() has no other effect a reader depends on.
+std::atomic<int> g_active{-1};
+
+Isa resolve_active() {
   static const Isa isa = choose().isa;
+  g_active.store(static_cast<int>(isa), std::memory_order_relaxed);
   return isa;
+}
+
+inline Isa active() {
+  int isa = g_active.load(std::memory_order_relaxed);
+  return isa >= 0 ? static_cast<Isa>(isa) : resolve_active();
 }
 
 }  // namespace
@@ -159,6 +171,12 @@ void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, T
 void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
   return AG_DISPATCH(log_softmax_along(x, axis, out));
 }
+double softmax_xent(const Tensor& x, const Tensor& labels, Tensor& probs) {
+  return AG_DISPATCH(softmax_xent(x, labels, probs));
+}
+void softmax_xent_backward(const Tensor& probs, const Tensor& labels, double scale, Tensor& dx) {
+  return AG_DISPATCH(softmax_xent_backward(probs, labels, scale, dx));
+}
 void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out) {
   return AG_DISPATCH(matmul(a, b, trans_a, trans_b, out));
 }
@@ -168,6 +186,12 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
 bool all_finite(const Tensor& x) { return AG_DISPATCH(all_finite(x)); }
 void axpy(double alpha, const Tensor& x, Tensor& y) { return AG_DISPATCH(axpy(alpha, x, y)); }
 void scale(Tensor& y, double s) { return AG_DISPATCH(scale(y, s)); }
+void sgd_update(const SgdUpdate& o, Tensor& w, const Tensor& g, Tensor* buf) {
+  return AG_DISPATCH(sgd_update(o, w, g, buf));
+}
+void adam_update(const AdamUpdate& o, Tensor& w, const Tensor& g, Tensor& m, Tensor& v) {
+  return AG_DISPATCH(adam_update(o, w, g, m, v));
+}
 
 }  // namespace isa_dispatch
 }  // namespace ag::kernels

@@ -18,18 +18,19 @@ inline void check_defined(const char* op, const Tensor& t) {
   if (!t.defined()) fail(std::string(op) + ": got an undefined tensor");
 }
 
-// Arithmetic needs a float dtype; int64 is for labels and indices.
+// Arithmetic needs a float dtype; int64 is for labels and indices. Every op checks each input,
+// so the test is inline (no accessor calls) and the message is built only when it fails.
 inline void check_float(const char* op, const Tensor& t) {
+  if (__builtin_expect(t.defined() && t.impl()->dtype != int64, 1)) return;  // float32, float64
   check_defined(op, t);
-  if (!is_floating(t.dtype()))
-    fail(std::string(op) + ": needs a float32 or float64 tensor, got " + describe(t) +
-         "; convert it with .to(ag::float32)");
+  fail(std::string(op) + ": needs a float32 or float64 tensor, got " + describe(t) +
+       "; convert it with .to(ag::float32)");
 }
 
 inline void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
   check_float(op, a);
   check_float(op, b);
-  if (a.dtype() != b.dtype())
+  if (a.impl()->dtype != b.impl()->dtype)
     fail(std::string(op) + ": dtypes differ: " + describe(a) + " and " + describe(b) +
          "; convert one with .to()");
 }
@@ -73,7 +74,7 @@ inline bool recording(const Tensor& x) {
 }
 
 inline Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
-  if (a.shape() == b.shape()) return a.shape();
+  if (a.shape() == b.shape()) return copy_shape(a.shape());  // a recycled buffer
   Shape s;
   try {
     s = kernels::broadcast_shapes(a.shape(), b.shape());
