@@ -16,10 +16,12 @@ set(AG_SIMD_FLAGS_sse2 "")
 set(AG_SIMD_FLAGS_avx2 -mavx2 -mfma)
 # g++ 12's avx512fintrin.h fills the unused half of a vector from _mm512_undefined_*(), which it
 # writes as `__m512 __Y = __Y;` and then warns about inside every inlined caller (GCC PR 105593,
-# fixed in g++ 13): a false positive that AG_WERROR would turn into a failed build.
+# fixed in g++ 13): a false positive that AG_WERROR would turn into a failed build. It comes as
+# -Wmaybe-uninitialized, or as -Wuninitialized where the caller is a conversion such as
+# _mm512_cvtps_pd.
 set(AG_SIMD_FLAGS_avx512 -mavx512f -mavx512cd -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")  # clang has no such warning and rejects the flag
-  list(APPEND AG_SIMD_FLAGS_avx512 -Wno-maybe-uninitialized)
+  list(APPEND AG_SIMD_FLAGS_avx512 -Wno-maybe-uninitialized -Wno-uninitialized)
 endif()
 
 # g++ gives static locals of inline functions (xsimd's constant tables) STB_GNU_UNIQUE binding,
