@@ -7,6 +7,7 @@
 #include <autograd/gradcheck.hpp>
 #include <autograd/graph.hpp>
 #include <autograd/higher_order.hpp>
+#include <autograd/matmul_backend.hpp>
 #include <autograd/ops.hpp>
 #include <autograd/registry.hpp>
 #include <autograd/simd.hpp>

@@ -13,6 +13,8 @@
 //   cnn       LeNet-5 (Fashion-MNIST shapes) training, SGD momentum 0.9, batch 64: samples/s
 #include <cblas.h>  // OpenBLAS's: also declares openblas_set_num_threads
 
+#include <cstdlib>
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
@@ -67,49 +69,61 @@ struct TrainStep {
 };
 
 // The BLAS calls of one step, recorded at one thread so that no product is split into TBB
-// blocks (bench/roofline.hpp). The model's weights move by one step: harmless for timing.
-bench::Replay record_step(TrainStep& step, int threads) {
+// blocks (bench/roofline.hpp), with float32 products on `backend` (ag's own choice, or OpenBLAS
+// for the literal roofline). The model's weights move by one step: harmless for timing.
+bench::Replay record_step(TrainStep& step, int threads, const std::string& backend) {
+  const std::string own = ag::matmul_backend();
   ag::set_num_threads(1);
+  ag::set_matmul_backend(backend);
   std::vector<bench::BlasCall> calls;
   {
     bench::Recording rec;
     step();
     calls = rec.calls();
   }
+  ag::set_matmul_backend(own);
   ag::set_num_threads(threads);
   return bench::Replay(std::move(calls));
 }
 
-// Seconds of the recorded products alone: the faster of OpenBLAS at one thread and at the run's
-// count (ag keeps OpenBLAS at one thread and splits large products over TBB itself).
+// Seconds of the recorded products alone: the faster of the libraries at the run's thread count
+// and at one thread (ag keeps them at one thread and splits large products over TBB itself). One
+// thread last, so that no OpenMP thread of oneDNN still spins when the step is timed next.
 double gemm_seconds(const Options& o, bench::Replay& replay) {
-  double best = bench::seconds_per_call(o, [&] { replay.run(); });
+  double best = 1e30;
   if (o.threads > 1) {
-    openblas_set_num_threads(o.threads);
-    best = std::min(best, bench::seconds_per_call(o, [&] { replay.run(); }));
-    openblas_set_num_threads(1);
+    bench::Replay::set_library_threads(o.threads);
+    best = bench::seconds_per_call(o, [&] { replay.run(); });
   }
-  return best;
+  bench::Replay::set_library_threads(1);
+  return std::min(best, bench::seconds_per_call(o, [&] { replay.run(); }));
 }
 
 // Times the step and then its matrix products alone, alternating within each repetition so that
-// load on a shared machine hits both alike. Reports samples/s of both and the roofline fraction
-// (products-only time / step time, median over the repetitions; 1 would be all math).
+// load on a shared machine hits both alike. Reports samples/s of each and the roofline fractions
+// (products-only time / step time, medians over the repetitions; 1 would be all math):
+// `_roofline` for the products as ag ran them (its matmul backend), `_roofline_cblas` for the
+// same step's products as ag's OpenBLAS backend makes them (cblas_sgemm / sgemv calls).
 void report_step_and_roofline(const Options& o, const Reporter& report, const std::string& name,
                               TrainStep& step, std::size_t batch) {
-  bench::Replay replay = record_step(step, o.threads);
+  bench::Replay own = record_step(step, o.threads, ag::matmul_backend());
+  bench::Replay cblas = record_step(step, o.threads, "openblas");
   Options one = o;
   one.reps = 1;
-  std::vector<double> ts, tg, fraction;
+  std::vector<double> ts, tg, tc, fraction, fraction_cblas;
   for (int r = 0; r < o.reps; ++r) {
     ts.push_back(bench::seconds_per_call(one, step));
-    tg.push_back(gemm_seconds(one, replay));
+    tg.push_back(gemm_seconds(one, own));
+    tc.push_back(gemm_seconds(one, cblas));
     fraction.push_back(tg.back() / ts.back());
+    fraction_cblas.push_back(tc.back() / ts.back());
   }
   report(name, "samples_per_s", double(batch) / bench::median(ts));
   report(name + "_gemms", "samples_per_s", double(batch) / bench::median(tg));
   report(name + "_roofline", "fraction", bench::median(fraction));
-  report(name + "_blas_calls", "count", double(replay.size()));
+  report(name + "_blas_calls", "count", double(own.size()));
+  report(name + "_gemms_cblas", "samples_per_s", double(batch) / bench::median(tc));
+  report(name + "_roofline_cblas", "fraction", bench::median(fraction_cblas));
 }
 
 void run_mlp(const Options& o, const Reporter& report) {
@@ -571,6 +585,15 @@ void run_cnn(const Options& o, const Reporter& report) {
 int main(int argc, char** argv) {
   Options o = bench::parse_options(argc, argv, kGroups);
   ag::set_num_threads(o.threads);
+  // AG_BENCH_MATMUL=openblas (or onednn) runs ag's float32 products on that library; unset, on
+  // ag's default. Said on stderr, where aggregate.py does not look.
+  try {
+    if (const char* backend = std::getenv("AG_BENCH_MATMUL")) ag::set_matmul_backend(backend);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ag_bench: AG_BENCH_MATMUL: %s\n", e.what());
+    return 2;
+  }
+  std::fprintf(stderr, "ag_bench: float32 matrix products on %s\n", ag::matmul_backend().c_str());
   ag::manual_seed(42);
   Reporter report{"ag", o.threads};
   try {

@@ -1,10 +1,16 @@
-// The BLAS recorder behind bench/roofline.hpp: ag_bench's own cblas_sgemm and cblas_sgemv,
-// which forward to OpenBLAS's and write each call down while a Recording is alive.
+// The BLAS recorder behind bench/roofline.hpp: ag_bench's own cblas_sgemm, cblas_sgemv and
+// dnnl_sgemm, which forward to OpenBLAS's and oneDNN's and write each call down while a
+// Recording is alive.
 #include "roofline.hpp"
 
 #include <dlfcn.h>
 
 #include <cblas.h>
+#ifdef AG_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+
+extern "C" void omp_set_num_threads(int);  // libgomp: oneDNN's thread count
+#endif
 
 #include <cstdio>
 #include <cstdlib>
@@ -47,7 +53,7 @@ extern "C" void cblas_sgemm(const CBLAS_ORDER order, const CBLAS_TRANSPOSE ta,
                             const blasint ldc) {
   static const SgemmFn real = next_symbol<SgemmFn>("cblas_sgemm");
   if (g_recording)
-    recorded().push_back({false, int(order), int(ta), int(tb), int(m), int(n), int(k), alpha,
+    recorded().push_back({bench::BlasLib::kSgemm, int(order), int(ta), int(tb), int(m), int(n), int(k), alpha,
                           beta, int(lda), int(ldb), int(ldc)});
   real(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -58,10 +64,26 @@ extern "C" void cblas_sgemv(const CBLAS_ORDER order, const CBLAS_TRANSPOSE trans
                             const blasint incy) {
   static const SgemvFn real = next_symbol<SgemvFn>("cblas_sgemv");
   if (g_recording)
-    recorded().push_back({true, int(order), int(trans), 0, int(m), int(n), 0, alpha, beta,
-                          int(lda), int(incx), int(incy)});
+    recorded().push_back({bench::BlasLib::kSgemv, int(order), int(trans), 0, int(m), int(n), 0,
+                          alpha, beta, int(lda), int(incx), int(incy)});
   real(order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy);
 }
+
+#ifdef AG_HAVE_DNNL
+extern "C" dnnl_status_t dnnl_sgemm(char ta, char tb, dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k,
+                                    float alpha, const float* a, dnnl_dim_t lda, const float* b,
+                                    dnnl_dim_t ldb, float beta, float* c, dnnl_dim_t ldc) {
+  using DnnlFn = dnnl_status_t (*)(char, char, dnnl_dim_t, dnnl_dim_t, dnnl_dim_t, float,
+                                   const float*, dnnl_dim_t, const float*, dnnl_dim_t, float,
+                                   float*, dnnl_dim_t);
+  static const DnnlFn real = next_symbol<DnnlFn>("dnnl_sgemm");
+  auto trans = [](char t) { return int(t == 'T' || t == 't' ? CblasTrans : CblasNoTrans); };
+  if (g_recording)
+    recorded().push_back({bench::BlasLib::kDnnlSgemm, int(CblasRowMajor), trans(ta), trans(tb),
+                          int(m), int(n), int(k), alpha, beta, int(lda), int(ldb), int(ldc)});
+  return real(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+#endif
 
 namespace bench {
 
@@ -78,7 +100,7 @@ Replay::Replay(std::vector<BlasCall> calls) : calls_(std::move(calls)) {
     if (c.order != CblasRowMajor) throw std::logic_error("roofline: only row-major calls");
     const bool ta = c.trans_a == CblasTrans, tb = c.trans_b == CblasTrans;
     std::size_t sa, sb, sc;
-    if (c.gemv) {  // y = op(A) x: A is m x n; x has n (or m) entries at stride incx
+    if (c.lib == BlasLib::kSgemv) {  // y = op(A) x: A is m x n; x has n (or m) entries, incx apart
       sa = extent(c.m, c.lda);
       std::size_t nx = ta ? c.m : c.n, ny = ta ? c.n : c.m;
       sb = (nx ? nx - 1 : 0) * std::size_t(c.ldb) + 1;
@@ -97,20 +119,33 @@ Replay::Replay(std::vector<BlasCall> calls) : calls_(std::move(calls)) {
 void Replay::run() {
   for (std::size_t i = 0; i < calls_.size(); ++i) {
     const BlasCall& c = calls_[i];
-    if (c.gemv)
+    if (c.lib == BlasLib::kSgemv)
       cblas_sgemv(CblasRowMajor, CBLAS_TRANSPOSE(c.trans_a), c.m, c.n, c.alpha, a_[i].data(),
                   c.lda, b_[i].data(), c.ldb, c.beta, c_[i].data(), c.ldc);
-    else
+    else if (c.lib == BlasLib::kSgemm)
       cblas_sgemm(CblasRowMajor, CBLAS_TRANSPOSE(c.trans_a), CBLAS_TRANSPOSE(c.trans_b), c.m, c.n,
                   c.k, c.alpha, a_[i].data(), c.lda, b_[i].data(), c.ldb, c.beta, c_[i].data(),
                   c.ldc);
+#ifdef AG_HAVE_DNNL
+    else
+      dnnl_sgemm(c.trans_a == CblasTrans ? 'T' : 'N', c.trans_b == CblasTrans ? 'T' : 'N', c.m,
+                 c.n, c.k, c.alpha, a_[i].data(), c.lda, b_[i].data(), c.ldb, c.beta,
+                 c_[i].data(), c.ldc);
+#endif
   }
+}
+
+void Replay::set_library_threads(int threads) {
+  openblas_set_num_threads(threads);
+#ifdef AG_HAVE_DNNL
+  omp_set_num_threads(threads);
+#endif
 }
 
 double Replay::multiply_adds() const {
   double total = 0;
   for (const BlasCall& c : calls_)
-    total += c.gemv ? double(c.m) * c.n : double(c.m) * c.n * c.k;
+    total += c.lib == BlasLib::kSgemv ? double(c.m) * c.n : double(c.m) * c.n * c.k;
   return total;
 }
 

@@ -1,13 +1,14 @@
 // The roofline of a training step (issue 15): the time of the step's matrix products alone.
 //
-// ag_bench defines cblas_sgemm and cblas_sgemv itself (roofline.cpp): every call, ag's included
-// (libag's references bind to the executable's definitions), goes through them to OpenBLAS's,
-// found with dlsym(RTLD_NEXT). While a Recording is alive each call is also written down: order,
-// transposes, shapes, leading dimensions, increments, alpha and beta. replay() then makes exactly
-// those calls again on buffers of the same sizes, so the roofline follows whatever blas.cpp
-// decides (sgemv for one row, the transposed few-row product, ...) without a copy of its rules.
-// What ag computes without BLAS (the k = 1 outer product of a batch-1 weight gradient) is not in
-// it: the roofline counts only what OpenBLAS runs.
+// ag_bench defines cblas_sgemm, cblas_sgemv and (where ag is built with oneDNN) dnnl_sgemm
+// itself (roofline.cpp): every call, ag's included (libag's references bind to the executable's
+// definitions), goes through them to the libraries' own, found with dlsym(RTLD_NEXT). While a
+// Recording is alive each call is also written down: library, order, transposes, shapes,
+// leading dimensions, increments, alpha and beta. Replay then makes exactly those calls again,
+// each in the library that served it, on buffers of the same sizes, so the roofline follows
+// whatever blas.cpp decides (the backend, sgemv for one row, the transposed few-row product,
+// ...) without a copy of its rules. What ag computes without a GEMM library (the k = 1 outer
+// product of a batch-1 weight gradient) is not in it.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +16,11 @@
 
 namespace bench {
 
+enum class BlasLib { kSgemm, kSgemv, kDnnlSgemm };  // cblas_sgemm, cblas_sgemv, dnnl_sgemm
+
 struct BlasCall {
-  bool gemv;                    // cblas_sgemv (else cblas_sgemm)
-  int order, trans_a, trans_b;  // CBLAS enums as ints; trans_b unused by gemv
+  BlasLib lib;
+  int order, trans_a, trans_b;  // CBLAS enums as ints (dnnl: row-major, 'T' as CblasTrans)
   int m, n, k;                  // gemv: m, n of the matrix; k unused
   float alpha, beta;
   int lda, ldb, ldc;            // gemv: lda, incx (ldb), incy (ldc)
@@ -38,7 +41,10 @@ class Recording {
 class Replay {
  public:
   explicit Replay(std::vector<BlasCall> calls);
-  void run();  // every call once, in order
+  void run();  // every call once, in order, each in its own library
+  // The library threads a replay may use: OpenBLAS's and oneDNN's (OpenMP) thread counts; ag
+  // keeps both at 1 (it splits large products over TBB itself).
+  static void set_library_threads(int threads);
   std::size_t size() const { return calls_.size(); }
   double multiply_adds() const;
 

@@ -112,9 +112,11 @@ int main(int argc, char** argv) {
   double ce = F::cross_entropy((*model)(standardise(days.slice(0, 1, 2))), snow).item();
   std::printf("\ncross-entropy of day 2 labelled snow: %.4f = -log(%.4f)\n", ce, p[4 + 3]);
 
-  // The chain rule of that loss, step by step: gather picks the snow score's log-probability, so
-  // its gradient lands on that one class. KeepGradsForDumpsGuard keeps every gradient and the
-  // picked index for the trace. (Grad mode back on: the table above ran under NoGradGuard.)
+  // The chain rule of that loss, step by step. cross_entropy is one node whose rule is
+  // dlogits = (softmax(logits) - onehot(snow)) * dloss / N: every class's probability pushes its
+  // logit down, snow's is pulled up by 1. (nll_loss(log_softmax(logits, 1), snow) would show the
+  // same as four steps.) KeepGradsForDumpsGuard keeps every gradient for the trace. (Grad mode
+  // back on: the table above ran under NoGradGuard.)
   ag::set_grad_enabled(true);
   Tensor logits = (*model)(standardise(days.slice(0, 1, 2))).set_name("logits");
   Tensor day_loss = F::cross_entropy(logits, snow.set_name("snow")).set_name("loss");
@@ -126,8 +128,8 @@ int main(int argc, char** argv) {
   const std::string trace = ag::chain_rule_trace(day_loss);
   std::cout << "\n" << trace;
   ex::expect(trace.find("not recomputed") == std::string::npos &&
-                 trace.find("gather(") != std::string::npos,
-             "the trace of the cross-entropy shows every step with its numbers, gather's too");
+                 trace.find("(softmax(logits) - onehot(snow))") != std::string::npos,
+             "the trace of the cross-entropy shows every step with its numbers, softmax's too");
 
   ex::expect(sums_to_one, "each row of probabilities sums to 1");
   ex::expect(typical_days_right, "typical days get their weather as the most likely class");

@@ -7,6 +7,7 @@
 
 #include <autograd/engine.hpp>
 #include <autograd/ops.hpp>
+#include <autograd/ops/fused.hpp>
 
 namespace ag::nn::functional {
 
@@ -211,10 +212,9 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 Tensor nll_loss(const Tensor& log_probs, const Tensor& labels) { return nll("nll_loss", log_probs, labels); }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
-  if (!logits.defined() || logits.dim() != 2 || !is_floating(logits.dtype()))
-    throw Error("cross_entropy: logits " + desc(logits) + " must be a float {N, C} tensor");
-  // log_softmax subtracts the row max before exponentiating (log-sum-exp), so large logits are safe.
-  return nll("cross_entropy", log_softmax(logits, 1), labels);
+  // One fused node (autograd/ops/loss.cpp): the row max is subtracted before exponentiating
+  // (log-sum-exp), so large logits are safe. Its reference is nll_loss(log_softmax(logits, 1)).
+  return ops::cross_entropy(logits, labels);
 }
 
 }  // namespace ag::nn::functional

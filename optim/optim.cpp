@@ -8,6 +8,7 @@
 #include <string>
 
 #include <autograd/engine.hpp>
+#include <autograd/kernels/kernels.hpp>
 #include <nn/detail/npz.hpp>
 #include <optim/detail/util.hpp>
 
@@ -229,24 +230,10 @@ void SGD::step() {
       p.add_(g, -lr);
       continue;
     }
-    const std::size_t n = p.numel();
     const bool first = state_[i].empty();  // PyTorch: the first step takes g undamped
     Tensor buf_t = mu != 0 ? init_state(i).at("momentum_buffer") : Tensor();
-    detail::for_float_dtype(p.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      T* w = p.data_ptr<T>();
-      const T* gr = g.data_ptr<T>();
-      T* buf = mu != 0 ? buf_t.data_ptr<T>() : nullptr;
-      for (std::size_t j = 0; j < n; ++j) {
-        double d = gr[j];
-        if (wd != 0) d += wd * w[j];
-        if (mu != 0) {
-          buf[j] = static_cast<T>(first ? d : buf[j] * mu + (1 - damp) * d);
-          d = nesterov ? d + mu * buf[j] : buf[j];
-        }
-        w[j] = static_cast<T>(w[j] + -lr * d);
-      }
-    });
+    // One vectorised pass in double (autograd/kernels/elementwise.cpp: sgd_update).
+    kernels::sgd_update({lr, mu, damp, wd, nesterov, first}, p, g, mu != 0 ? &buf_t : nullptr);
     if (buf_t.defined()) buf_t.bump_version();
     p.bump_version();
   }
@@ -273,30 +260,13 @@ void Adam::step() {
     Tensor& p = params_[i];
     const Tensor g = detail::grad_of(decoupled ? "AdamW::step" : "Adam::step", p, i);
     if (!g.defined()) continue;
-    const std::size_t n = p.numel();
     State& s = init_state(i);
     const double t = static_cast<double>(increment_step(s));
     const double step_size = lr / (1 - std::pow(b1, t));
     const double bc2_sqrt = std::sqrt(1 - std::pow(b2, t));
-    detail::for_float_dtype(p.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      T* w = p.data_ptr<T>();
-      const T* gr = g.data_ptr<T>();
-      T* m = s.at("exp_avg").data_ptr<T>();
-      T* v = s.at("exp_avg_sq").data_ptr<T>();
-      for (std::size_t j = 0; j < n; ++j) {
-        double gj = gr[j];
-        double wj = w[j];
-        if (decoupled)
-          wj *= 1 - lr * wd;
-        else if (wd != 0)
-          gj += wd * wj;
-        m[j] = static_cast<T>(m[j] * b1 + (1 - b1) * gj);
-        v[j] = static_cast<T>(v[j] * b2 + (1 - b2) * (gj * gj));
-        const double denom = std::sqrt(static_cast<double>(v[j])) / bc2_sqrt + eps;
-        w[j] = static_cast<T>(wj + -step_size * (m[j] / denom));
-      }
-    });
+    // One vectorised pass in double (autograd/kernels/elementwise.cpp: adam_update).
+    kernels::adam_update({lr, b1, b2, eps, wd, step_size, bc2_sqrt, decoupled}, p, g,
+                         s.at("exp_avg"), s.at("exp_avg_sq"));
     s.at("exp_avg").bump_version();
     s.at("exp_avg_sq").bump_version();
     p.bump_version();

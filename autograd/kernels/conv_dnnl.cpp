@@ -7,11 +7,12 @@
 // cached. Geometries oneDNN rejects (it throws when creating the primitive) fall back to im2col.
 //
 // Threads: Debian builds oneDNN on OpenMP, a second thread pool beside TBB's. It never starts:
-// every call sets OpenMP's thread count to 1 on the calling thread (oneDNN then runs inline,
-// without a parallel region), and the batch is split over TBB's threads as on the im2col path,
-// one sub-batch per task. So oneDNN uses exactly ag's thread count and no OpenMP thread ever
-// spins beside a TBB worker: nothing to wait for, passively or not. The weight gradient sums one
-// partial result per chunk, in chunk order (deterministic for a given thread count).
+// every call sets OpenMP's thread count to 1 on the calling thread (onednn::run_inline: oneDNN
+// then runs inline, without a parallel region), and the batch is split over TBB's threads as on
+// the im2col path, one sub-batch per task. So oneDNN uses exactly ag's thread count and no
+// OpenMP thread ever spins beside a TBB worker: nothing to wait for, passively or not. The weight
+// gradient sums one partial result per chunk, in chunk order (deterministic for a given thread
+// count).
 #include <atomic>
 
 #include <autograd/conv_backend.hpp>
@@ -31,9 +32,8 @@
 #include <tbb/parallel_for.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <autograd/kernels/onednn.hpp>
 #include <autograd/kernels/parallel.hpp>
-
-extern "C" void omp_set_num_threads(int);  // libgomp, oneDNN's runtime (no omp.h under clang)
 #endif
 
 namespace ag {
@@ -291,7 +291,7 @@ Split split(const ConvGeom& g) {
 template <class F> bool over_batch(const ConvGeom& g, Kind kind, F&& fn) {
   if (!g_use_dnnl.load(std::memory_order_relaxed) || g.n == 0) return false;
   Split s = split(g);
-  omp_set_num_threads(1);
+  onednn::run_inline();
   EntryPtr full = entry(g, s.per, kind);
   std::size_t rest = g.n - (s.chunks - 1) * s.per;
   EntryPtr last = rest == s.per ? full : entry(g, rest, kind);
@@ -301,7 +301,7 @@ template <class F> bool over_batch(const ConvGeom& g, Kind kind, F&& fn) {
     return true;
   }
   tbb::parallel_for(std::size_t(0), s.chunks, [&](std::size_t i) {
-    omp_set_num_threads(1);  // this TBB thread's OpenMP count (each thread has its own)
+    onednn::run_inline();  // this TBB thread's OpenMP count (each thread has its own)
     std::size_t lo = i * s.per, hi = std::min(g.n, lo + s.per);
     fn(i, lo, hi, hi - lo == s.per ? *full : *last);
   });

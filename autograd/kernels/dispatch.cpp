@@ -171,6 +171,12 @@ void max_along(const Tensor& x, std::size_t axis, bool is_max, Tensor* values, T
 void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
   return AG_DISPATCH(log_softmax_along(x, axis, out));
 }
+double softmax_xent(const Tensor& x, const Tensor& labels, Tensor& probs) {
+  return AG_DISPATCH(softmax_xent(x, labels, probs));
+}
+void softmax_xent_backward(const Tensor& probs, const Tensor& labels, double scale, Tensor& dx) {
+  return AG_DISPATCH(softmax_xent_backward(probs, labels, scale, dx));
+}
 void matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor& out) {
   return AG_DISPATCH(matmul(a, b, trans_a, trans_b, out));
 }
@@ -180,6 +186,12 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out) {
 bool all_finite(const Tensor& x) { return AG_DISPATCH(all_finite(x)); }
 void axpy(double alpha, const Tensor& x, Tensor& y) { return AG_DISPATCH(axpy(alpha, x, y)); }
 void scale(Tensor& y, double s) { return AG_DISPATCH(scale(y, s)); }
+void sgd_update(const SgdUpdate& o, Tensor& w, const Tensor& g, Tensor* buf) {
+  return AG_DISPATCH(sgd_update(o, w, g, buf));
+}
+void adam_update(const AdamUpdate& o, Tensor& w, const Tensor& g, Tensor& m, Tensor& v) {
+  return AG_DISPATCH(adam_update(o, w, g, m, v));
+}
 
 }  // namespace isa_dispatch
 }  // namespace ag::kernels

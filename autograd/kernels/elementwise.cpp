@@ -4,8 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
+#ifdef __SSE2__
+#include <immintrin.h>
+#endif
 
 #include <autograd/kernels/kernels.hpp>
 #include <autograd/kernels/parallel.hpp>
@@ -74,9 +78,13 @@ void map1(const T* x, T* y, std::size_t n, F f) {
   parallel::for_range(n, parallel::kGrainMath, [&](std::size_t b, std::size_t e) {
     using B = xsimd::batch<T>;
     constexpr std::size_t W = B::size;
+    // Local copies: through the by-reference capture, every store to y could change x and y
+    // themselves, and g++ reloaded both pointers in each iteration (4 of 14 instructions).
+    const T* xp = x;
+    T* yp = y;
     std::size_t i = b;
-    for (; i + W <= e; i += W) f(B::load_unaligned(x + i)).store_unaligned(y + i);
-    for (; i < e; ++i) y[i] = f(x[i]);
+    for (; i + W <= e; i += W) f(B::load_unaligned(xp + i)).store_unaligned(yp + i);
+    for (; i < e; ++i) yp[i] = f(xp[i]);
   });
 }
 
@@ -335,7 +343,8 @@ bool all_finite(const Tensor& x) {
 
 template <class T>
 static void axpy_typed(T alpha, const T* x, T* y, std::size_t n) {
-  parallel::for_range(n, parallel::kGrain, [&](std::size_t b, std::size_t e) {
+  // x and y by value: captured by reference, they were reloaded after every store (map1).
+  parallel::for_range(n, parallel::kGrain, [=](std::size_t b, std::size_t e) {
     using B = xsimd::batch<T>;
     constexpr std::size_t W = B::size;
     B a(alpha);
@@ -354,6 +363,137 @@ void axpy(double alpha, const Tensor& x, Tensor& y) {
 }
 
 void scale(Tensor& y, double s) { unary(Unary::MulScalar, y, y, s); }
+
+// ---- optimizer updates (optim/optim.cpp): one pass per parameter -----------------------------
+// In double, as the scalar loops they replace were: every element goes through the same IEEE
+// operations in the same order (nothing is contracted into an FMA under -std=c++17), so the
+// results are bit-identical to those loops; W doubles per step, converted from and to T.
+// g++ contracts a * b + c into an FMA wherever -mfma allows (also under -std=c++17, and also in
+// xsimd's operators): not here, where the baseline loops had no FMA to round like. (The SLP
+// vectoriser is off too: all vector work here is explicit.)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off", "no-tree-slp-vectorize")
+namespace {
+
+using D = xsimd::batch<double>;
+constexpr std::size_t kW = D::size;
+
+// T <-> double W lanes at a time. With intrinsics, not a loop over lanes through a buffer: g++
+// 12's SLP vectoriser folded such a float store and reload into the unrounded double (SSE2
+// copy), losing the rounding to T that the scalar loops had between the steps.
+template <class T>
+D load_d(const T* p) {
+  if constexpr (std::is_same_v<T, double>) {
+    return D::load_unaligned(p);
+  } else {
+#if defined(__AVX512F__)
+    return D(_mm512_cvtps_pd(_mm256_loadu_ps(p)));
+#elif defined(__AVX__)
+    return D(_mm256_cvtps_pd(_mm_loadu_ps(p)));
+#elif defined(__SSE2__)
+    return D(_mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))));
+#else
+    alignas(64) double t[kW];
+    for (std::size_t k = 0; k < kW; ++k) t[k] = static_cast<double>(p[k]);
+    return D::load_aligned(t);
+#endif
+  }
+}
+template <class T>
+void store_t(D v, T* p) {
+  if constexpr (std::is_same_v<T, double>) {
+    v.store_unaligned(p);
+  } else {
+#if defined(__AVX512F__)
+    _mm256_storeu_ps(p, _mm512_cvtpd_ps(v));
+#elif defined(__AVX__)
+    _mm_storeu_ps(p, _mm256_cvtpd_ps(v));
+#elif defined(__SSE2__)
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(_mm_cvtpd_ps(v)));
+#else
+    alignas(64) double t[kW];
+    v.store_aligned(t);
+    for (std::size_t k = 0; k < kW; ++k) p[k] = static_cast<T>(t[k]);
+#endif
+  }
+}
+// Scalar twins of load_d/store_t, so that one body serves the vector steps and the tail.
+template <class T> double load_d1(const T* p) { return static_cast<double>(*p); }
+template <class T> void store_t1(double v, T* p) { *p = static_cast<T>(v); }
+
+// SGD: d = g + wd w; buf = first ? d : mu buf + (1 - damp) d; d = nesterov ? d + mu buf : buf;
+// w += -lr d. `buf` is only read when momentum is on. V is D (K = kW) or double (K = 1).
+template <class V, class T, class Load, class Store>
+void sgd_at(const SgdUpdate& o, T* w, const T* g, T* buf, Load load, Store store) {
+  V d = load(g);
+  if (o.weight_decay != 0) d = d + V(o.weight_decay) * load(w);
+  if (o.momentum != 0) {
+    store(o.first ? d : load(buf) * V(o.momentum) + V(1 - o.dampening) * d, buf);
+    const V b = load(buf);  // rounded to T, as the scalar loop read it back
+    d = o.nesterov ? d + V(o.momentum) * b : b;
+  }
+  store(load(w) + V(-o.lr) * d, w);
+}
+
+template <class T>
+void sgd_typed(const SgdUpdate& o, T* w, const T* g, T* buf, std::size_t n) {
+  parallel::for_range(n, parallel::kGrain, [=, &o](std::size_t b, std::size_t e) {
+    std::size_t j = b;
+    for (; j + kW <= e; j += kW)
+      sgd_at<D>(o, w + j, g + j, buf ? buf + j : nullptr, load_d<T>, store_t<T>);
+    for (; j < e; ++j)
+      sgd_at<double>(o, w + j, g + j, buf ? buf + j : nullptr, load_d1<T>, store_t1<T>);
+  });
+}
+
+// Adam (AdamW when decoupled): m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+// w += -step_size m / (sqrt(v) / bc2_sqrt + eps), the weight decay first.
+template <class V, class T, class Load, class Store, class Sqrt>
+void adam_at(const AdamUpdate& o, T* w, const T* g, T* m, T* v, Load load, Store store, Sqrt sq) {
+  V gj = load(g), wj = load(w);
+  if (o.decoupled)
+    wj = wj * V(1 - o.lr * o.weight_decay);
+  else if (o.weight_decay != 0)
+    gj = gj + V(o.weight_decay) * wj;
+  store(load(m) * V(o.beta1) + V(1 - o.beta1) * gj, m);
+  store(load(v) * V(o.beta2) + V(1 - o.beta2) * (gj * gj), v);
+  const V denom = sq(load(v)) / V(o.bc2_sqrt) + V(o.eps);
+  store(wj + V(-o.step_size) * (load(m) / denom), w);
+}
+
+template <class T>
+void adam_typed(const AdamUpdate& o, T* w, const T* g, T* m, T* v, std::size_t n) {
+  parallel::for_range(n, parallel::kGrain, [=, &o](std::size_t b, std::size_t e) {
+    std::size_t j = b;
+    auto vsqrt = [](D x) { return xsimd::sqrt(x); };
+    auto ssqrt = [](double x) { return std::sqrt(x); };
+    for (; j + kW <= e; j += kW)
+      adam_at<D>(o, w + j, g + j, m + j, v + j, load_d<T>, store_t<T>, vsqrt);
+    for (; j < e; ++j)
+      adam_at<double>(o, w + j, g + j, m + j, v + j, load_d1<T>, store_t1<T>, ssqrt);
+  });
+}
+
+}  // namespace
+#pragma GCC pop_options
+
+void sgd_update(const SgdUpdate& o, Tensor& w, const Tensor& g, Tensor* buf) {
+  if (w.dtype() == float32)
+    sgd_typed(o, w.data_ptr<float>(), g.data_ptr<float>(), buf ? buf->data_ptr<float>() : nullptr,
+              w.numel());
+  else
+    sgd_typed(o, w.data_ptr<double>(), g.data_ptr<double>(),
+              buf ? buf->data_ptr<double>() : nullptr, w.numel());
+}
+
+void adam_update(const AdamUpdate& o, Tensor& w, const Tensor& g, Tensor& m, Tensor& v) {
+  if (w.dtype() == float32)
+    adam_typed(o, w.data_ptr<float>(), g.data_ptr<float>(), m.data_ptr<float>(),
+               v.data_ptr<float>(), w.numel());
+  else
+    adam_typed(o, w.data_ptr<double>(), g.data_ptr<double>(), m.data_ptr<double>(),
+               v.data_ptr<double>(), w.numel());
+}
 
 }  // namespace AG_SIMD_NS
 }  // namespace ag::kernels

@@ -83,6 +83,18 @@ void gather(const Tensor& x, std::size_t axis, const Tensor& idx, Tensor& out);
 void scatter_add(const Tensor& src, std::size_t axis, const Tensor& idx, Tensor& out);
 void concat(const std::vector<Tensor>& xs, std::size_t axis, Tensor& out);
 
+// One optimizer step's settings (optim/optim.cpp). SGD: first is the first step of a momentum
+// buffer (PyTorch takes g undamped then). Adam: step_size = lr / (1 - beta1^t),
+// bc2_sqrt = sqrt(1 - beta2^t); decoupled is AdamW's weight decay.
+struct SgdUpdate {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov, first;
+};
+struct AdamUpdate {
+  double lr, beta1, beta2, eps, weight_decay, step_size, bc2_sqrt;
+  bool decoupled;
+};
+
 inline namespace AG_SIMD_NS {
 #include <autograd/kernels/simd_kernels.inc>
 }  // namespace AG_SIMD_NS

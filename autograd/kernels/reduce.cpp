@@ -3,6 +3,7 @@
 // totals in double.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -236,6 +237,78 @@ void log_softmax_typed(const T* x, std::size_t outer, std::size_t len, std::size
                       });
 }
 
+// Softmax cross-entropy, fused (the op is autograd/ops/loss.cpp): over a contiguous {n, c} x,
+// probs gets each row's softmax and the result is the sum over rows of the row's loss
+// logsumexp(row) - row[label]. Rows go in blocks of kXentRows: each row's maximum is
+// subtracted, then one vector exp runs over the whole block (MNIST's 10-class rows are shorter
+// than two vectors: per-row vector loops spent most of their time in scalar tails), then each
+// row is summed (in double), normalised and its loss taken.
+constexpr std::size_t kXentRows = 64;
+
+template <class T>
+void exp_in_place(T* q, std::size_t n) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) xsimd::exp(B::load_unaligned(q + i)).store_unaligned(q + i);
+  for (; i < n; ++i) q[i] = std::exp(q[i]);
+}
+
+template <class T>
+double softmax_xent_block(const T* x, const std::int64_t* labels, std::size_t rows, std::size_t c,
+                          T* q) {
+  T maxima[kXentRows];
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* p = x + r * c;
+    T m = p[0];
+    for (std::size_t j = 1; j < c; ++j) m = std::max(m, p[j]);
+    if (!std::isfinite(m)) m = T(0);  // a row of -inf gives NaN, as log_softmax does
+    maxima[r] = m;
+    for (std::size_t j = 0; j < c; ++j) q[r * c + j] = p[j] - m;
+  }
+  exp_in_place(q, rows * c);
+  double loss = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    T* qr = q + r * c;
+    double total = 0;
+    for (std::size_t j = 0; j < c; ++j) total += static_cast<double>(qr[j]);
+    const double inv = 1.0 / total;
+    for (std::size_t j = 0; j < c; ++j) qr[j] = static_cast<T>(static_cast<double>(qr[j]) * inv);
+    // The loss as log_softmax rounds it: its shift in T, then x[label] - shift in T.
+    const T shift = static_cast<T>(static_cast<double>(maxima[r]) + std::log(total));
+    loss -= static_cast<double>(static_cast<T>(x[r * c + labels[r]] - shift));
+  }
+  return loss;
+}
+
+template <class T>
+double softmax_xent_typed(const T* x, const std::int64_t* labels, std::size_t n, std::size_t c,
+                          T* probs) {
+  double total = 0;
+  for (std::size_t r = 0; r < n; r += kXentRows) {
+    const std::size_t rows = std::min(kXentRows, n - r);
+    total += softmax_xent_block(x + r * c, labels + r, rows, c, probs + r * c);
+  }
+  return total;
+}
+
+// dx = (probs - onehot(labels)) * scale over {n, c}: one vector pass, then the n label entries.
+template <class T>
+void softmax_xent_backward_typed(const T* probs, const std::int64_t* labels, std::size_t n,
+                                 std::size_t c, T scale, T* dx) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t W = B::size;
+  const std::size_t total = n * c;
+  const B s(scale);
+  std::size_t i = 0;
+  for (; i + W <= total; i += W) (B::load_unaligned(probs + i) * s).store_unaligned(dx + i);
+  for (; i < total; ++i) dx[i] = probs[i] * scale;
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::size_t at = r * c + static_cast<std::size_t>(labels[r]);
+    dx[at] = (probs[at] - T(1)) * scale;
+  }
+}
+
 }  // namespace
 
 void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
@@ -247,6 +320,24 @@ void log_softmax_along(const Tensor& x, std::size_t axis, Tensor& out) {
     log_softmax_typed(x.data_ptr<float>(), outer, len, inner, out.data_ptr<float>());
   else
     log_softmax_typed(x.data_ptr<double>(), outer, len, inner, out.data_ptr<double>());
+}
+
+double softmax_xent(const Tensor& x, const Tensor& labels, Tensor& probs) {
+  const std::size_t n = x.shape()[0], c = x.shape()[1];
+  const std::int64_t* l = labels.data_ptr<std::int64_t>();
+  if (x.dtype() == float32)
+    return softmax_xent_typed(x.data_ptr<float>(), l, n, c, probs.data_ptr<float>());
+  return softmax_xent_typed(x.data_ptr<double>(), l, n, c, probs.data_ptr<double>());
+}
+
+void softmax_xent_backward(const Tensor& probs, const Tensor& labels, double scale, Tensor& dx) {
+  const std::size_t n = probs.shape()[0], c = probs.shape()[1];
+  const std::int64_t* l = labels.data_ptr<std::int64_t>();
+  if (probs.dtype() == float32)
+    softmax_xent_backward_typed(probs.data_ptr<float>(), l, n, c, static_cast<float>(scale),
+                                dx.data_ptr<float>());
+  else
+    softmax_xent_backward_typed(probs.data_ptr<double>(), l, n, c, scale, dx.data_ptr<double>());
 }
 
 void sum(const Tensor& x, const std::vector<bool>& reduce, Tensor& out) {

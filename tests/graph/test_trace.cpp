@@ -257,8 +257,30 @@ TEST_CASE("trace of cross_entropy: every step has its numbers", "[graph][trace]"
   const std::string trace = chain_rule_trace(loss);
   INFO(trace);
   CHECK(trace.find("numbers not recomputed") == std::string::npos);
+  // One fused node: its value, and its rule with the tensors' own names.
+  CHECK(trace.find("loss = cross_entropy(logits, labels) = 2.023") != std::string::npos);
+  CHECK(trace.find("dlogits = (softmax(logits) - onehot(labels)) * dloss / 2") !=
+        std::string::npos);
+  require_close(step_result(trace, "dloss/dlogits", 1), logits.grad().to_vector());
+}
+
+TEST_CASE("trace of the composite nll_loss(log_softmax): every step has its numbers",
+          "[graph][trace]") {
+  // What cross_entropy computes, spelled out as its parts: the steps a teacher can unfold.
+  Tensor logits = tensor({1.0, 2.0, 0.5, 0.1, -1.0, 2.0}, {2, 3}, float64).set_name("logits")
+                      .requires_grad_();
+  Tensor labels = tensor({2.0, 0.0}, {2}, int64).set_name("labels");
+  Tensor loss = nn::functional::nll_loss(log_softmax(logits, 1), labels).set_name("loss");
+  {
+    ag::KeepGradsForDumpsGuard keep;  // also keeps the labels gather reads
+    loss.backward();
+  }
+  const std::string trace = chain_rule_trace(loss);
+  INFO(trace);
+  CHECK(trace.find("numbers not recomputed") == std::string::npos);
   CHECK(trace.find("gather#1 = gather(log_softmax#1, index#1) = [[-1.964], [-2.082]]") !=
         std::string::npos);
+  CHECK(loss.item() == Approx(nn::functional::cross_entropy(logits, labels).item()));
   require_close(step_result(trace, "dloss/dlogits", 1), logits.grad().to_vector());
 }
 
