@@ -11,6 +11,7 @@
 # then prints medians and spreads (min..max over rounds) and the ratios (bench/dist_aggregate.py).
 #
 #   bench/dist.sh [--rounds N] [--steps N] [--out DIR] [--no-build]
+# AG_BENCH_MATMUL=openblas|onednn picks ag's float32 product library (default: ag's own default).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,6 +44,7 @@ bin="$build/bench/dist_bench"
 
 # Root in containers and CI; two ranks on two cores, each bound to its own core.
 mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to core -x AG_NUM_THREADS=1)
+[ -z "${AG_BENCH_MATMUL:-}" ] || mpirun+=(-x AG_BENCH_MATMUL)  # ag's float32 product library
 raw="$out/dist-raw.txt"
 {
   echo "# $(date -u '+%Y-%m-%d %H:%M UTC') $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"

@@ -8,6 +8,8 @@
 //   dist_bench allreduce [--max-bytes N]
 //       MPI_Allreduce (float sum, in place) latency at sizes 4 B .. N: median of many calls.
 // Run under mpirun for more than one rank; every rank must get the same flags.
+// AG_BENCH_MATMUL=openblas (or onednn) runs the float32 products on that library, as in ag_bench;
+// the line printed says which (matmul=...).
 #include <mpi.h>
 
 #include <algorithm>
@@ -112,10 +114,10 @@ void train(const Flags& f) {
   const double samples = static_cast<double>(f.batch * f.steps) * dist::world_size();
   if (dist::rank() == 0)
     std::printf("dist_bench train ranks=%d threads=%d batch=%zu ddp=%d samples_per_s=%.1f "
-                "step_ms=%.4f cpu_ms=%.4f wait_ms=%.4f allreduce_ms=%.4f buckets=%zu\n",
+                "step_ms=%.4f cpu_ms=%.4f wait_ms=%.4f allreduce_ms=%.4f buckets=%zu matmul=%s\n",
                 dist::world_size(), ag::get_num_threads(), f.batch, ddp ? 1 : 0, samples / seconds,
                 seconds / f.steps * 1e3, cpu / f.steps * 1e3, wait / f.steps * 1e3, ar,
-                ddp ? ddp->bucket_names().size() : 0);
+                ddp ? ddp->bucket_names().size() : 0, ag::matmul_backend().c_str());
 }
 
 void allreduce_sweep(const Flags& f) {
@@ -135,6 +137,11 @@ void allreduce_sweep(const Flags& f) {
 int main(int argc, char** argv) {
   dist::init(&argc, &argv);
   Flags f = parse(argc, argv);
+  try {
+    if (const char* backend = std::getenv("AG_BENCH_MATMUL")) ag::set_matmul_backend(backend);
+  } catch (const std::exception& e) {
+    dist::abort(std::string("dist_bench: AG_BENCH_MATMUL: ") + e.what(), 2);
+  }
   if (f.mode == "train") {
     train(f);
   } else if (f.mode == "allreduce") {

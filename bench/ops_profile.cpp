@@ -5,9 +5,13 @@
 //   callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep phase_   (divide by 3000)
 // A warm-up round (not collected) runs first, as in ag_bench, whose first round is dropped.
 // It also counts global operator new calls per op and phase (it replaces operator new), and
-// prints them: no valgrind needed for the allocation counts.
-//   ops_profile [CHAIN_LENGTH]
+// prints them: no valgrind needed for the allocation counts. With ROUNDS it then also times
+// ROUNDS more rounds and prints the fastest per phase (µs per op): on a machine that other jobs
+// share, the minimum is the figure least disturbed by them.
+//   ops_profile [CHAIN_LENGTH [ROUNDS]]
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -95,5 +99,28 @@ int main(int argc, char** argv) {
   for (int k = 0; k < 4; ++k)
     std::printf("%-8s operator new per op: %.3f\n", names[k], double(news[k]) / double(n));
   std::printf("x.grad = %.6g\n", l.x.grad().item());
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 0;
+  double best[4] = {1e30, 1e30, 1e30, 1e30};
+  auto now = [] { return std::chrono::steady_clock::now(); };
+  auto us_per_op = [n](auto t0, auto t1) {
+    return std::chrono::duration<double, std::micro>(t1 - t0).count() / double(n);
+  };
+  for (int r = 0; r < rounds; ++r) {
+    auto t0 = now();
+    ag::Tensor z = phase_forward(l, n);
+    auto t1 = now();
+    phase_backward(z, seed);
+    auto t2 = now();
+    phase_release(z);
+    auto t3 = now();
+    phase_nograd(l, n);
+    auto t4 = now();
+    best[0] = std::min(best[0], us_per_op(t0, t1));
+    best[1] = std::min(best[1], us_per_op(t1, t2));
+    best[2] = std::min(best[2], us_per_op(t2, t3));
+    best[3] = std::min(best[3], us_per_op(t3, t4));
+  }
+  for (int k = 0; rounds > 0 && k < 4; ++k)
+    std::printf("%-8s fastest of %d rounds: %.3f us per op\n", names[k], rounds, best[k]);
   return 0;
 }

@@ -564,3 +564,20 @@ TEST_CASE("engine: gradients of concat and stack go back to each piece", "[engin
   require_close(p.grad().to_vector(), {10, 30});
   require_close(q.grad().to_vector(), {20, 40});
 }
+
+// A node keeps up to three inputs inline and more in a block of their own (InputList): the
+// pieces beyond the third must get their gradients too, also when the graph is walked twice.
+TEST_CASE("engine: an op with more than three inputs sends a gradient to each", "[engine]") {
+  std::vector<ag::Tensor> pieces;
+  for (int k = 0; k < 5; ++k) pieces.push_back(leaf({double(k), double(k) + 0.5}, {1, 2}));
+  ag::Tensor w = ag::tensor({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {5, 2}, ag::float64);
+  ag::Tensor y = (ag::concat(pieces, 0) * w).sum();
+  y.backward({}, /*retain_graph=*/true);
+  y.backward();
+  for (int k = 0; k < 5; ++k)
+    require_close(pieces[k].grad().to_vector(), {2.0 * (2 * k + 1), 2.0 * (2 * k + 2)});
+  ag::Tensor z = ag::stack({pieces[0], pieces[1], pieces[2], pieces[3]}, 0).sum();
+  std::vector<ag::Tensor> g = ag::grad({z}, {pieces[3], pieces[0]});
+  require_close(g[0].to_vector(), {1, 1});
+  require_close(g[1].to_vector(), {1, 1});
+}
