@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel benchmarks (issue 11); also `bench/run.sh --distributed`. Builds dist_bench in
 # Release under build-bench/ and runs, for several rounds, one after another:
-#   1x1   one process, one thread, batch 256, no DDP              (the baseline)
+#   1x1   one process, one thread, batch 256, no DDP, on one core (the baseline)
 #   2x1   two ranks, one thread each, batch 256 per rank (512 global), DDP
 #   1x2   one process, two threads (TBB), batch 512               (same global batch as 2x1)
 #   2x1n  as 2x1 with one bucket per parameter group (bucket 64 KiB): the overlap's share
@@ -54,7 +54,9 @@ train=(train --steps "$steps" --warmup 10)
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds, load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   {
-    AG_NUM_THREADS=1 "$bin" "${train[@]}" --batch 256 --plain | sed "s/^/round=$r config=1x1 /"
+    # Bound to one core like each rank (mpirun --bind-to core): unbound, it ran 10% slower here.
+    AG_NUM_THREADS=1 taskset -c 0 "$bin" "${train[@]}" --batch 256 --plain |
+      sed "s/^/round=$r config=1x1 /"
     "${mpirun[@]}" -np 2 "$bin" "${train[@]}" --batch 256 | sed "s/^/round=$r config=2x1 /"
     AG_NUM_THREADS=2 "$bin" "${train[@]}" --batch 512 --plain | sed "s/^/round=$r config=1x2 /"
     "${mpirun[@]}" -np 2 "$bin" "${train[@]}" --batch 256 --bucket-bytes 65536 |
