@@ -13,10 +13,12 @@
 // OpenMP thread ever spins beside a TBB worker: nothing to wait for, passively or not. The weight
 // gradient sums one partial result per chunk, in chunk order (deterministic for a given thread
 // count).
-#include <atomic>
+#include <string>
+#include <vector>
 
 #include <autograd/conv_backend.hpp>
 #include <autograd/kernels/conv_dnnl.hpp>
+#include <autograd/kernels/onednn.hpp>
 #include <autograd/tensor.hpp>
 
 #ifdef AG_HAVE_DNNL
@@ -32,40 +34,20 @@
 #include <tbb/parallel_for.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include <autograd/kernels/onednn.hpp>
 #include <autograd/kernels/parallel.hpp>
 #endif
 
 namespace ag {
 namespace {
-#ifdef AG_HAVE_DNNL
-std::atomic<bool> g_use_dnnl{true};
-#else
-std::atomic<bool> g_use_dnnl{false};
-#endif
+kernels::onednn::BackendSwitch& conv_switch() {
+  static kernels::onednn::BackendSwitch s("dnnl", "im2col", "convolution", "set_conv_backend");
+  return s;
+}
 }  // namespace
 
-std::string conv_backend() { return g_use_dnnl ? "dnnl" : "im2col"; }
-
-std::vector<std::string> conv_backends_available() {
-#ifdef AG_HAVE_DNNL
-  return {"dnnl", "im2col"};
-#else
-  return {"im2col"};
-#endif
-}
-
-void set_conv_backend(const std::string& name) {
-  for (const std::string& b : conv_backends_available())
-    if (b == name) {
-      g_use_dnnl = name == "dnnl";
-      return;
-    }
-  throw Error("set_conv_backend: '" + name + "' is not a convolution backend of this build (" +
-              (conv_backends_available().size() > 1 ? "dnnl, im2col"
-                                                    : "im2col only: oneDNN was not found") +
-              ")");
-}
+std::string conv_backend() { return conv_switch().current(); }
+std::vector<std::string> conv_backends_available() { return conv_switch().available(); }
+void set_conv_backend(const std::string& name) { conv_switch().set(name); }
 
 }  // namespace ag
 
@@ -289,7 +271,7 @@ Split split(const ConvGeom& g) {
 // Runs fn(chunk, lo, hi, entry) over the sub-batches; false (nothing run) when oneDNN lacks a
 // primitive for one of them.
 template <class F> bool over_batch(const ConvGeom& g, Kind kind, F&& fn) {
-  if (!g_use_dnnl.load(std::memory_order_relaxed) || g.n == 0) return false;
+  if (!conv_switch().on_onednn() || g.n == 0) return false;
   Split s = split(g);
   onednn::run_inline();
   EntryPtr full = entry(g, s.per, kind);

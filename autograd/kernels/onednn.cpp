@@ -5,8 +5,8 @@
 // models and falls back to its SSE3 (PRESCOTT) kernels, or to AVX2 ones when told to
 // (OPENBLAS_CORETYPE=Haswell); dnnl_sgemm picks its JIT kernels from CPUID at run time. At the
 // MLP benchmark's shapes it is 1.5-2x OpenBLAS-Haswell and 2-5x OpenBLAS-PRESCOTT (bench/PROFILE.md).
-#include <atomic>
 #include <string>
+#include <vector>
 
 #include <autograd/kernels/onednn.hpp>
 #include <autograd/matmul_backend.hpp>
@@ -18,42 +18,56 @@
 extern "C" void omp_set_num_threads(int);  // libgomp, oneDNN's runtime (no omp.h under clang)
 #endif
 
-namespace ag {
-namespace {
-#ifdef AG_HAVE_DNNL
-std::atomic<bool> g_gemm_on_dnnl{true};
-#else
-std::atomic<bool> g_gemm_on_dnnl{false};
-#endif
-}  // namespace
+namespace ag::kernels::onednn {
 
-std::string matmul_backend() { return g_gemm_on_dnnl ? "onednn" : "openblas"; }
-
-std::vector<std::string> matmul_backends_available() {
 #ifdef AG_HAVE_DNNL
-  return {"onednn", "openblas"};
+constexpr bool kBuilt = true;
 #else
-  return {"openblas"};
+constexpr bool kBuilt = false;
 #endif
+
+BackendSwitch::BackendSwitch(const char* onednn_name, const char* fallback_name,
+                             const char* what, const char* setter)
+    : onednn_(onednn_name), fallback_(fallback_name), what_(what), setter_(setter),
+      on_onednn_(kBuilt) {}
+
+std::vector<std::string> BackendSwitch::available() const {
+  if (kBuilt) return {onednn_, fallback_};
+  return {fallback_};
 }
 
-void set_matmul_backend(const std::string& name) {
-  for (const std::string& b : matmul_backends_available())
-    if (b == name) {
-      g_gemm_on_dnnl = name == "onednn";
-      return;
-    }
-  throw Error("set_matmul_backend: '" + name + "' is not a matrix-product backend of this build (" +
-              (matmul_backends_available().size() > 1 ? "onednn, openblas"
-                                                      : "openblas only: oneDNN was not found") +
+void BackendSwitch::set(const std::string& name) {
+  if ((kBuilt && name == onednn_) || name == fallback_) {
+    on_onednn_.store(name == onednn_, std::memory_order_relaxed);
+    return;
+  }
+  throw Error(std::string(setter_) + ": '" + name + "' is not a " + what_ +
+              " backend of this build (" +
+              (kBuilt ? std::string(onednn_) + ", " + fallback_
+                      : std::string(fallback_) + " only: oneDNN was not found") +
               ")");
 }
 
+namespace {
+BackendSwitch& gemm_switch() {
+  static BackendSwitch s("onednn", "openblas", "matrix-product", "set_matmul_backend");
+  return s;
+}
+}  // namespace
+
+}  // namespace ag::kernels::onednn
+
+namespace ag {
+std::string matmul_backend() { return kernels::onednn::gemm_switch().current(); }
+std::vector<std::string> matmul_backends_available() {
+  return kernels::onednn::gemm_switch().available();
+}
+void set_matmul_backend(const std::string& name) { kernels::onednn::gemm_switch().set(name); }
 }  // namespace ag
 
 namespace ag::kernels::onednn {
 
-bool gemm_enabled() { return g_gemm_on_dnnl.load(std::memory_order_relaxed); }
+bool gemm_enabled() { return gemm_switch().on_onednn(); }
 
 #ifdef AG_HAVE_DNNL
 void run_inline() { omp_set_num_threads(1); }  // this thread's count: each thread has its own

@@ -1,8 +1,12 @@
-// Internal: what ag's oneDNN code shares (onednn.cpp): the one-OpenMP-thread rule, and float32
-// GEMM through dnnl_sgemm for kernels/blas.cpp.
+// Internal: what ag's oneDNN code shares (onednn.cpp): the one-OpenMP-thread rule, the
+// backend switches (set_matmul_backend, set_conv_backend), and float32 GEMM through dnnl_sgemm
+// for kernels/blas.cpp.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace ag::kernels::onednn {
 
@@ -11,6 +15,22 @@ namespace ag::kernels::onednn {
 // count to 1, so oneDNN runs inline on it without a parallel region, and ag splits work over TBB
 // itself. No OpenMP thread ever spins beside a TBB worker. No-op in builds without oneDNN.
 void run_inline();
+
+// One library choice between oneDNN and a fallback, whole process: on oneDNN by default where
+// the build has it. `what` and `setter` name it in the error for an unknown name.
+class BackendSwitch {
+ public:
+  BackendSwitch(const char* onednn_name, const char* fallback_name, const char* what,
+                const char* setter);
+  bool on_onednn() const { return on_onednn_.load(std::memory_order_relaxed); }
+  std::string current() const { return on_onednn() ? onednn_ : fallback_; }
+  std::vector<std::string> available() const;  // this build's, default first
+  void set(const std::string& name);            // ag::Error naming the available ones otherwise
+
+ private:
+  const char *onednn_, *fallback_, *what_, *setter_;
+  std::atomic<bool> on_onednn_;
+};
 
 // True when float32 products should go to sgemm() below: oneDNN is built and
 // set_matmul_backend has not chosen "openblas".

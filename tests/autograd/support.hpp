@@ -1,8 +1,10 @@
-// Shared by the core's tests: element-wise comparison and the message of an expected ag::Error.
+// Shared by the core's tests: element-wise comparisons and the message of an expected ag::Error.
 #pragma once
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <exception>
 #include <string>
 #include <vector>
@@ -18,6 +20,22 @@ inline void require_close(const std::vector<double>& got, const std::vector<doub
     INFO("element " << i << ": got " << got[i] << ", want " << want[i]);
     REQUIRE(got[i] == Approx(want[i]).margin(tol).epsilon(tol));
   }
+}
+
+// A float32 result against its float64 reference: max |got - want| / bound over the elements,
+// where bound = (terms + 4) 2^-23 abs_sum is the rounding bound of a sum of `terms` products
+// whose absolute values add up to abs_sum. At most 1 passes.
+inline double worst_ratio(const ag::Tensor& got, const ag::Tensor& want,
+                          const ag::Tensor& abs_sum, double terms) {
+  std::vector<double> a = got.to_vector(), b = want.to_vector(), s = abs_sum.to_vector();
+  REQUIRE(a.size() == b.size());
+  REQUIRE(a.size() == s.size());
+  double eps = std::ldexp(1.0, -23), worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    double bound = (terms + 4) * eps * s[i] + 1e-30;
+    worst = std::max(worst, std::abs(a[i] - b[i]) / bound);
+  }
+  return worst;
 }
 
 // The message of the ag::Error that `f` throws; fails the test when it throws nothing or

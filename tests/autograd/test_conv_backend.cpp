@@ -10,7 +10,10 @@
 
 #include <autograd/autograd.hpp>
 
+#include "support.hpp"
+
 using namespace ag;
+using ag_test::worst_ratio;
 
 namespace {
 
@@ -31,19 +34,6 @@ std::vector<Tensor> conv_results(const Case& c, const std::vector<Tensor>& in64,
   Tensor gy = in64[3].to(dtype);
   std::vector<Tensor> g = grad({y}, {x, w}, {gy});
   return {y, g[0], g[1]};
-}
-
-// max |got - want| / (bound + tiny) over the elements, where bound is the rounding bound.
-double worst_ratio(const Tensor& got, const Tensor& want, const Tensor& abs_sum, double terms) {
-  std::vector<double> a = got.to_vector(), b = want.to_vector(), s = abs_sum.to_vector();
-  REQUIRE(a.size() == b.size());
-  REQUIRE(a.size() == s.size());
-  double eps = std::ldexp(1.0, -23), worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    double bound = (terms + 4) * eps * s[i] + 1e-30;
-    worst = std::max(worst, std::abs(a[i] - b[i]) / bound);
-  }
-  return worst;
 }
 
 void check_case(const Case& c) {

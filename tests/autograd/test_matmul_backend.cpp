@@ -14,22 +14,12 @@
 
 #include <autograd/autograd.hpp>
 
+#include "support.hpp"
+
 using namespace ag;
+using ag_test::worst_ratio;
 
 namespace {
-
-// max |got - want| / bound over the elements; at most 1 passes.
-double worst_ratio(const Tensor& got, const Tensor& want, const Tensor& abs_sum, double terms) {
-  std::vector<double> a = got.to_vector(), b = want.to_vector(), s = abs_sum.to_vector();
-  REQUIRE(a.size() == b.size());
-  REQUIRE(a.size() == s.size());
-  double eps = std::ldexp(1.0, -23), worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    double bound = (terms + 4) * eps * s[i] + 1e-30;
-    worst = std::max(worst, std::abs(a[i] - b[i]) / bound);
-  }
-  return worst;
-}
 
 // The product and both its gradients, for sum(c * gc): {c, da, db}, in `dtype`.
 std::vector<Tensor> product_results(const std::vector<Tensor>& in, bool ta, bool tb,
