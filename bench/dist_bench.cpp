@@ -1,10 +1,16 @@
 // Data-parallel benchmarks (issue 11); bench/dist.sh (bench/run.sh --distributed) runs them.
-//   dist_bench train [--batch B] [--steps N] [--warmup W] [--bucket-bytes N] [--plain]
+//   dist_bench train [--batch B] [--steps N] [--warmup W] [--bucket-bytes N] [--in-place-bytes N]
+//                    [--plain | --sync-only] [--trace]
 //       784-100-10 sigmoid MLP, cross-entropy, SGD, on random MNIST-shaped data; B samples per
 //       rank and step. Prints one line: global samples/s, ms per step, and per step the time
 //       spent waiting for all-reduces that backward did not hide (DDP's wait) next to the time
 //       one blocking MPI_Allreduce of all the gradients takes on its own. --plain trains without
-//       DistributedDataParallel (the one-process baseline).
+//       DistributedDataParallel (the one-process baseline). --sync-only trains without it too,
+//       but every rank meets the others at an MPI_Barrier after each backward: what synchronous
+//       data parallelism costs with an all-reduce that takes no time. --trace adds a line per
+//       rank: each phase's median and mean ms per step (forward, backward without the wait,
+//       the wait, the optimizer step) and percentiles of the compute, which show how unevenly
+//       the ranks run.
 //   dist_bench allreduce [--max-bytes N]
 //       MPI_Allreduce (float sum, in place) latency at sizes 4 B .. N: median of many calls.
 // Run under mpirun for more than one rank; every rank must get the same flags.
@@ -44,7 +50,8 @@ double cpu_seconds() {
 struct Flags {
   std::string mode = "train";
   std::size_t batch = 256, steps = 60, warmup = 10, bucket_bytes = 1 << 20, max_bytes = 16 << 20;
-  bool plain = false;
+  std::size_t in_place_bytes = dist::DDPOptions().in_place_bytes;
+  bool plain = false, sync_only = false, trace = false;
 };
 
 Flags parse(int argc, char** argv) {
@@ -61,7 +68,10 @@ Flags parse(int argc, char** argv) {
     else if (a == "--warmup") f.warmup = next();
     else if (a == "--bucket-bytes") f.bucket_bytes = next();
     else if (a == "--max-bytes") f.max_bytes = next();
+    else if (a == "--in-place-bytes") f.in_place_bytes = next();
     else if (a == "--plain") f.plain = true;
+    else if (a == "--sync-only") f.sync_only = true;
+    else if (a == "--trace") f.trace = true;
     else dist::abort("dist_bench: unknown flag " + a, 2);
   }
   return f;
@@ -81,43 +91,109 @@ double allreduce_ms(std::size_t n, int reps) {
   return times[reps / 2];
 }
 
+// Per-step milliseconds of each phase on this rank (--trace).
+struct PhaseTrace {
+  std::vector<double> forward, backward, wait, optimizer;
+
+  static double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  }
+  static double mean(const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+  }
+  // Rank 0 prints one line per rank, in rank order.
+  void report() const {
+    std::vector<double> compute;
+    for (std::size_t k = 0; k < forward.size(); ++k)
+      compute.push_back(forward[k] + backward[k] + optimizer[k]);
+    std::sort(compute.begin(), compute.end());
+    auto pct = [&](double q) {
+      return compute.empty() ? 0.0 : compute[static_cast<std::size_t>(q * (compute.size() - 1))];
+    };
+    const double mine[] = {median(forward), mean(forward), median(backward), mean(backward),
+                           median(wait), mean(wait), median(optimizer), mean(optimizer),
+                           pct(0.1), pct(0.5), pct(0.9), pct(0.99)};
+    constexpr int n = sizeof mine / sizeof mine[0];
+    std::vector<double> all(static_cast<std::size_t>(n * dist::world_size()));
+    if (dist::using_mpi())
+      MPI_Gather(mine, n, MPI_DOUBLE, all.data(), n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    else
+      std::copy(mine, mine + n, all.begin());
+    if (dist::rank() != 0) return;
+    for (int r = 0; r < dist::world_size(); ++r) {
+      const double* v = all.data() + r * n;
+      std::printf("trace rank=%d forward=%.4f/%.4f backward=%.4f/%.4f wait=%.4f/%.4f "
+                  "optimizer=%.4f/%.4f (median/mean ms) compute p10=%.3f p50=%.3f p90=%.3f "
+                  "p99=%.3f\n", r, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+                  v[10], v[11]);
+    }
+  }
+};
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count() * 1e3;
+}
+
 void train(const Flags& f) {
   ag::manual_seed(0);
   auto model = ag::nn::mlp({784, 100, 10}, "sigmoid");
   std::unique_ptr<dist::DistributedDataParallel> ddp;
-  if (!f.plain) ddp = std::make_unique<dist::DistributedDataParallel>(
-      model, dist::DDPOptions().set_bucket_bytes(f.bucket_bytes));
+  if (!f.plain && !f.sync_only)
+    ddp = std::make_unique<dist::DistributedDataParallel>(
+        model, dist::DDPOptions().set_bucket_bytes(f.bucket_bytes).set_in_place_bytes(f.in_place_bytes));
   ag::optim::SGD sgd(model->parameters(), {0.1});
   std::vector<ag::Tensor> xs, ys;
   for (int i = 0; i < 8; ++i) {
     xs.push_back(ag::rand({f.batch, 784}));
     ys.push_back(ag::argmax(ag::rand({f.batch, 10}), 1));
   }
+  PhaseTrace trace;
+  double sync_seconds = 0;  // --sync-only: in the barrier
   auto step = [&](std::size_t i) {
+    const auto t0 = Clock::now();
     sgd.zero_grad();
     const ag::Tensor& x = xs[i % xs.size()];
-    F::cross_entropy(ddp ? (*ddp)(x) : (*model)(x), ys[i % ys.size()]).backward();
+    ag::Tensor loss = F::cross_entropy(ddp ? (*ddp)(x) : (*model)(x), ys[i % ys.size()]);
+    const auto t1 = Clock::now();
+    const double ddp_wait = ddp ? ddp->wait_seconds() : 0;
+    loss.backward();
+    const auto t2 = Clock::now();
+    if (f.sync_only) dist::barrier();
+    const auto t3 = Clock::now();
+    sync_seconds += ms_between(t2, t3) * 1e-3;
     sgd.step();
+    if (!f.trace) return;
+    const double wait = ddp ? (ddp->wait_seconds() - ddp_wait) * 1e3 : ms_between(t2, t3);
+    trace.forward.push_back(ms_between(t0, t1));
+    trace.backward.push_back(ms_between(t1, t3) - wait);
+    trace.wait.push_back(wait);
+    trace.optimizer.push_back(ms_between(t3, Clock::now()));
   };
   for (std::size_t i = 0; i < f.warmup; ++i) step(i);
+  trace = PhaseTrace{};
   dist::barrier();
-  const double wait_before = ddp ? ddp->wait_seconds() : 0;
+  const double wait_before = ddp ? ddp->wait_seconds() : sync_seconds;
   auto start = Clock::now();
   const double cpu_start = cpu_seconds();
   for (std::size_t i = 0; i < f.steps; ++i) step(i);
   const double local = since(start);
   const double cpu = dist::all_reduce(cpu_seconds() - cpu_start, dist::ReduceOp::Max);
   const double seconds = dist::all_reduce(local, dist::ReduceOp::Max);  // the slowest rank
-  const double wait = dist::all_reduce((ddp ? ddp->wait_seconds() : 0) - wait_before,
+  const double wait = dist::all_reduce((ddp ? ddp->wait_seconds() : sync_seconds) - wait_before,
                                        dist::ReduceOp::Mean);
+  if (f.trace) trace.report();
   const double ar = dist::world_size() > 1 ? allreduce_ms(model->num_parameters(), 50) : 0;
   const double samples = static_cast<double>(f.batch * f.steps) * dist::world_size();
   if (dist::rank() == 0)
     std::printf("dist_bench train ranks=%d threads=%d batch=%zu ddp=%d samples_per_s=%.1f "
-                "step_ms=%.4f cpu_ms=%.4f wait_ms=%.4f allreduce_ms=%.4f buckets=%zu matmul=%s\n",
+                "step_ms=%.4f cpu_ms=%.4f wait_ms=%.4f allreduce_ms=%.4f buckets=%zu matmul=%s%s\n",
                 dist::world_size(), ag::get_num_threads(), f.batch, ddp ? 1 : 0, samples / seconds,
                 seconds / f.steps * 1e3, cpu / f.steps * 1e3, wait / f.steps * 1e3, ar,
-                ddp ? ddp->bucket_names().size() : 0, ag::matmul_backend().c_str());
+                ddp ? ddp->bucket_names().size() : 0, ag::matmul_backend().c_str(),
+                f.sync_only ? " sync_only=1" : "");
 }
 
 void allreduce_sweep(const Flags& f) {

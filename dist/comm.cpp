@@ -90,11 +90,11 @@ void check(int code, const char* what) {
 
 bool active() { return g_world.mpi && g_world.size > 1; }
 
-int count(const Tensor& t, const char* what) {
-  if (t.numel() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw Error(std::string("ag::dist: ") + what + ": " + std::to_string(t.numel()) +
+int count(std::size_t numel, const char* what) {
+  if (numel > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw Error(std::string("ag::dist: ") + what + ": " + std::to_string(numel) +
                 " elements are more than one MPI call takes (2^31 - 1)");
-  return static_cast<int>(t.numel());
+  return static_cast<int>(numel);
 }
 
 }  // namespace detail

@@ -13,7 +13,8 @@ MPI_Datatype mpi_type(Dtype d);
 void check(int code, const char* what);
 // MPI is running with more than one rank: collectives have work to do.
 bool active();
-// t's element count as MPI's int count; throws naming `what` beyond 2^31 - 1 elements.
-int count(const Tensor& t, const char* what);
+// An element count as MPI's int count; throws naming `what` beyond 2^31 - 1 elements.
+int count(std::size_t numel, const char* what);
+inline int count(const Tensor& t, const char* what) { return count(t.numel(), what); }
 
 }  // namespace ag::dist::detail

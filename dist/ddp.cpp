@@ -4,7 +4,8 @@
 // Parameters are grouped into buckets in reverse registration order, which is about the order
 // backward produces their gradients. Each parameter has a post-accumulate hook (it runs as soon
 // as backward has updated that parameter's .grad, while the rest of backward is still to come).
-// The hook copies .grad into its bucket's flat buffer; when a bucket is complete, its
+// The hook copies .grad into its bucket's flat buffer (a large gradient is its own bucket and is
+// reduced where it is, in .grad, with no copy: DDPOptions::in_place_bytes); when a bucket is complete, its
 // non-blocking MPI_Iallreduce starts, while backward goes on with the layers below (the last
 // bucket, complete only when backward is, uses the faster blocking MPI_Allreduce). Buckets
 // start strictly in index order on every rank (MPI requires one order of collectives), so one
@@ -49,12 +50,14 @@ class DistributedDataParallel::Reducer {
   struct Bucket {
     Dtype dtype = float32;
     std::vector<std::size_t> params;
-    Tensor buffer;  // flat, one slot per parameter
+    bool in_place = false;  // one parameter, reduced in its own .grad
+    Tensor buffer;          // packed: flat, one slot per parameter
+    Tensor target;          // what the all-reduce runs on: the buffer, or the one gradient
     std::size_t pending = 0;
     MPI_Request request = MPI_REQUEST_NULL;
   };
 
-  void build_buckets(std::size_t bucket_bytes);
+  void build_buckets(std::size_t bucket_bytes, std::size_t in_place_bytes);
   void on_gradient(std::size_t i);
   void mark_ready(std::size_t i);
   void launch_ready_buckets();
@@ -100,7 +103,7 @@ DistributedDataParallel::Reducer::Reducer(std::vector<std::pair<std::string, Ten
     : find_unused_(options.find_unused_parameters) {
   for (auto& [name, t] : params)
     if (t.requires_grad()) params_.push_back(Param{name, t, t.numel()});
-  build_buckets(options.bucket_bytes);
+  build_buckets(options.bucket_bytes, options.in_place_bytes);
   used_flags_.assign(params_.size(), 1);
   for (std::size_t i = 0; i < params_.size(); ++i)
     params_[i].hook = params_[i].tensor.register_post_accumulate_grad_hook(
@@ -121,16 +124,20 @@ DistributedDataParallel::Reducer::~Reducer() {
 }
 
 // Reverse registration order; a bucket holds one dtype and closes when the next parameter
-// would take it past bucket_bytes (a larger parameter gets a bucket of its own).
-void DistributedDataParallel::Reducer::build_buckets(std::size_t bucket_bytes) {
+// would take it past bucket_bytes (a larger parameter gets a bucket of its own). A gradient of
+// in_place_bytes or more gets a bucket of its own without a buffer.
+void DistributedDataParallel::Reducer::build_buckets(std::size_t bucket_bytes,
+                                                     std::size_t in_place_bytes) {
   std::size_t bytes = 0;
   for (std::size_t k = params_.size(); k-- > 0;) {
     Param& p = params_[k];
     const std::size_t b = bytes_of(p.tensor);
-    if (buckets_.empty() || buckets_.back().dtype != p.tensor.dtype() ||
-        (bytes + b > bucket_bytes && bytes > 0)) {
+    const bool alone = b >= in_place_bytes;
+    if (alone || buckets_.empty() || buckets_.back().in_place ||
+        buckets_.back().dtype != p.tensor.dtype() || (bytes + b > bucket_bytes && bytes > 0)) {
       buckets_.emplace_back();
       buckets_.back().dtype = p.tensor.dtype();
+      buckets_.back().in_place = alone;
       bytes = 0;
     }
     Bucket& bucket = buckets_.back();
@@ -143,8 +150,8 @@ void DistributedDataParallel::Reducer::build_buckets(std::size_t bucket_bytes) {
   for (Bucket& bucket : buckets_) {
     std::size_t n = 0;
     for (std::size_t q : bucket.params) n += params_[q].tensor.numel();
-    bucket.buffer = ag::empty({n}, bucket.dtype);
-    detail::count(bucket.buffer, "DistributedDataParallel bucket");  // fits one MPI call
+    detail::count(n, "DistributedDataParallel bucket");  // fits one MPI call
+    if (!bucket.in_place) bucket.buffer = bucket.target = ag::empty({n}, bucket.dtype);
     bucket.pending = bucket.params.size();
   }
 }
@@ -180,7 +187,10 @@ void DistributedDataParallel::Reducer::arm(const Tensor& output) {
 
 void DistributedDataParallel::Reducer::reset() {
   for (Param& p : params_) p.ready = false, p.used = true;
-  for (Bucket& b : buckets_) b.pending = b.params.size();
+  for (Bucket& b : buckets_) {
+    b.pending = b.params.size();
+    if (b.in_place) b.target = Tensor();  // .grad is the user's again (and owned by .grad alone)
+  }
   ready_ = next_launch_ = gradients_ = 0;
   armed_ = false;
 }
@@ -211,8 +221,11 @@ void DistributedDataParallel::Reducer::mark_unused(const Tensor& output) {
     Param& p = params_[i];
     p.used = false;
     Bucket& b = buckets_[p.bucket];
-    std::memset(static_cast<char*>(b.buffer.impl()->data()) + p.offset * dtype_size(b.dtype), 0,
-                bytes_of(p.tensor));
+    if (b.in_place)
+      b.target = ag::zeros(p.tensor.shape(), b.dtype);  // .grad, if another rank used it
+    else
+      std::memset(static_cast<char*>(b.buffer.impl()->data()) + p.offset * dtype_size(b.dtype), 0,
+                  bytes_of(p.tensor));
     mark_ready(i);
   }
   if (detail::active())
@@ -246,11 +259,11 @@ void DistributedDataParallel::Reducer::launch_ready_buckets() {
   for (; next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0; ++next_launch_) {
     Bucket& b = buckets_[next_launch_];
     if (next_launch_ + 1 < buckets_.size()) {
-      mpi_iallreduce(b.buffer, &b.request);
+      mpi_iallreduce(b.target, &b.request);
       continue;
     }
     auto start = std::chrono::steady_clock::now();
-    mpi_allreduce(b.buffer);
+    mpi_allreduce(b.target);
     wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   for (std::size_t k = 0; k < next_launch_; ++k) {
@@ -274,8 +287,11 @@ void DistributedDataParallel::Reducer::on_gradient(std::size_t i) {
                 (grad.defined() ? describe(grad) : std::string("(undefined)")) + ", but was " +
                 shape_str(p.tensor.shape()) + " " + dtype_name(b.dtype) + " when the buckets were "
                 "made; construct DistributedDataParallel after Module::to");
-  std::memcpy(static_cast<char*>(b.buffer.impl()->data()) + p.offset * dtype_size(b.dtype),
-              grad.impl()->data(), bytes_of(p.tensor));
+  if (b.in_place)
+    b.target = grad;
+  else
+    std::memcpy(static_cast<char*>(b.buffer.impl()->data()) + p.offset * dtype_size(b.dtype),
+                grad.impl()->data(), bytes_of(p.tensor));
   mark_ready(i);
   ++gradients_;
   launch_ready_buckets();
@@ -301,15 +317,21 @@ void DistributedDataParallel::Reducer::wait_all() {
 
 // Divides the sums by the world size and puts them in each .grad. The division is one pass over
 // each bucket through ag's vectorised kernels (a scalar loop here took 6 instructions per
-// element, 5% of an MLP step), then each slot is copied out.
+// element, 5% of an MLP step), then each slot is copied out; an in-place bucket is .grad already.
 void DistributedDataParallel::Reducer::write_means() {
   const double inv = 1.0 / world_size();
+  NoGradGuard no_grad;  // the division is bookkeeping, even under create_graph
   for (Bucket& b : buckets_) {
-    if (world_size() > 1) b.buffer.mul_(inv);
+    if (world_size() > 1) b.target.mul_(inv);
     for (std::size_t q : b.params) {
       Param& p = params_[q];
       if (!used_flags_[q]) continue;  // no rank used it: .grad stays undefined
       Tensor target = p.tensor.grad();
+      if (b.in_place) {
+        if (!target.defined()) p.tensor.impl()->grad = b.target;  // unused here, used elsewhere
+        else target.bump_version();
+        continue;
+      }
       if (!target.defined()) {  // unused here, used elsewhere
         target = ag::empty(p.tensor.shape(), p.tensor.dtype());
         p.tensor.impl()->grad = target;

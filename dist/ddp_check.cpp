@@ -19,6 +19,7 @@ std::vector<std::string> describe_all(const NamedTensors& params, const NamedTen
                                       const DDPOptions& options) {
   std::vector<std::string> lines;
   lines.push_back("options: bucket_bytes " + std::to_string(options.bucket_bytes) +
+                  ", in_place_bytes " + std::to_string(options.in_place_bytes) +
                   ", find_unused_parameters " + (options.find_unused_parameters ? "true" : "false"));
   for (const auto& [name, t] : params)
     lines.push_back("parameter '" + name + "' " + shape_str(t.shape()) + " " + dtype_name(t.dtype()) +

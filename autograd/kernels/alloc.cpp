@@ -60,7 +60,14 @@ LargeCache& large_cache() {
 // glibc hands freed heap memory back to the OS once 128 KiB sit free at the top of the heap,
 // and page-faults it in again on the next allocation: with a graph freed and rebuilt every
 // training step, that made backward 20x slower on 1,000-element tensors. Keep up to 256 MiB.
-const bool g_malloc_tuned = [] { return mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1; }();
+// Setting any threshold turns off glibc's self-adjusting mmap threshold, so the mmap threshold is
+// set too, to the largest value that rule reaches (32 MiB): otherwise every block of 128 KiB or
+// more that a library mallocs per call is mapped and faulted in anew each time. Open MPI's
+// all-reduce does that with a scratch block as large as the message: 39 page faults per 318 kB
+// all-reduce in a DDP step, 0.17 ms instead of 0.08.
+const bool g_malloc_tuned = [] {
+  return mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1 && mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+}();
 
 // make_tensor checks sizes, so n is below 2^63 here; the check keeps this file safe on its own.
 std::size_t round_up(std::size_t n) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <autograd/autograd.hpp>
+#include <autograd/detail/impl.hpp>
 #include <data/data.hpp>
 #include <dist/dist.hpp>
 #include <nn/nn.hpp>
@@ -138,16 +139,22 @@ TEST_CASE("DDP: W ranks at batch b equal one process at batch W*b after 50 SGD-m
   for (ag::Dtype dtype : {ag::float32, ag::float64}) {
     const double tolerance = dtype == ag::float32 ? 1e-5 : 1e-12;
     const std::vector<Tensor> reference = train_single(dtype, w);
-    // One bucket for everything, and a bucket per parameter (4 all-reduces in flight).
-    for (std::size_t bucket_bytes : {std::size_t(1) << 20, std::size_t(16)}) {
-      CAPTURE(ag::dtype_name(dtype), w, bucket_bytes);
-      std::vector<Tensor> got = train_distributed(dtype, dist::DDPOptions().set_bucket_bytes(bucket_bytes));
+    // One bucket for everything; a bucket per parameter (4 all-reduces in flight); every
+    // gradient reduced in place in its .grad; the weights in place and the biases in buckets.
+    const std::vector<std::pair<const char*, dist::DDPOptions>> settings = {
+        {"one bucket", dist::DDPOptions()},
+        {"bucket per parameter", dist::DDPOptions().set_bucket_bytes(16)},
+        {"all in place", dist::DDPOptions().set_in_place_bytes(0)},
+        {"weights in place", dist::DDPOptions().set_in_place_bytes(96)}};
+    for (const auto& [name, options] : settings) {
+      CAPTURE(ag::dtype_name(dtype), w, name);
+      std::vector<Tensor> got = train_distributed(dtype, options);
       double error = max_relative_error(got, reference);
       CAPTURE(error);
       CHECK(error <= tolerance);
       CHECK(same_on_every_rank(got));
       // Deterministic: the same run again gives the same bits.
-      CHECK(bitwise_equal(train_distributed(dtype, dist::DDPOptions().set_bucket_bytes(bucket_bytes)), got));
+      CHECK(bitwise_equal(train_distributed(dtype, options), got));
     }
   }
 }
@@ -163,6 +170,13 @@ TEST_CASE("DDP: buckets hold parameters in reverse registration order") {
   dist::DistributedDataParallel mid(model, dist::DDPOptions().set_bucket_bytes(140));
   CHECK(mid.bucket_names() ==
         std::vector<std::vector<std::string>>{{"2.bias", "2.weight", "0.bias"}, {"0.weight"}});
+  // Gradients of in_place_bytes or more are buckets of their own, and close the bucket before.
+  dist::DistributedDataParallel large(model, dist::DDPOptions().set_in_place_bytes(160));
+  CHECK(large.bucket_names() ==
+        std::vector<std::vector<std::string>>{{"2.bias", "2.weight", "0.bias"}, {"0.weight"}});
+  dist::DistributedDataParallel weights(model, dist::DDPOptions().set_in_place_bytes(96));
+  CHECK(weights.bucket_names() ==
+        std::vector<std::vector<std::string>>{{"2.bias"}, {"2.weight"}, {"0.bias"}, {"0.weight"}});
 }
 
 TEST_CASE("DDP: construction copies rank 0's parameters to every rank") {
@@ -173,8 +187,11 @@ TEST_CASE("DDP: construction copies rank 0's parameters to every rank") {
 }
 
 TEST_CASE("DDP: gradients are the mean over the ranks of the local gradients") {
+  const bool in_place = GENERATE(false, true);
+  CAPTURE(in_place);
   auto model = make_model(ag::float64, 5);
-  dist::DistributedDataParallel ddp(model, dist::DDPOptions().set_bucket_bytes(64));
+  dist::DistributedDataParallel ddp(
+      model, dist::DDPOptions().set_bucket_bytes(64).set_in_place_bytes(in_place ? 0 : 1 << 20));
   ag::manual_seed(50 + static_cast<std::uint64_t>(dist::rank()));  // different data per rank
   Tensor x = ag::randn({6, 5}, ag::float64);
   // The local gradients, through the module itself (DDP is not armed by it) ...
@@ -190,8 +207,12 @@ TEST_CASE("DDP: gradients are the mean over the ranks of the local gradients") {
   for (int pass = 0; pass < 2; ++pass)
     F::mse_loss(ddp(x), ag::zeros({6, 3}, ag::float64)).backward();
   std::vector<Tensor> params = model->parameters();
-  for (std::size_t i = 0; i < params.size(); ++i)
+  for (std::size_t i = 0; i < params.size(); ++i) {
     CHECK(max_relative_error({params[i].grad()}, {expected[i] * 2.0}) <= 1e-14);
+    // DDP keeps no reference to a .grad it reduced in place: the next backward accumulates
+    // into it as into any other gradient.
+    CHECK(params[i].impl()->grad.impl_ptr().use_count() == 1);
+  }
   CHECK(ddp.wait_seconds() >= 0);
 }
 
@@ -213,9 +234,12 @@ struct Branchy : ag::nn::Module {
 }  // namespace
 
 TEST_CASE("DDP: find_unused_parameters averages in zeros and leaves unused ones undefined") {
+  const bool in_place = GENERATE(false, true);
+  CAPTURE(in_place);
   ag::manual_seed(3);
   auto model = std::make_shared<Branchy>();
-  dist::DistributedDataParallel ddp(model, dist::DDPOptions().set_find_unused_parameters(true));
+  dist::DistributedDataParallel ddp(
+      model, dist::DDPOptions().set_find_unused_parameters(true).set_in_place_bytes(in_place ? 0 : 1 << 20));
   Tensor x = ag::ones({4, 3});
   (*model)(x).sum().backward();  // local gradients first
   Tensor b_rank0 = model->b->parameters()[0].grad().defined()
