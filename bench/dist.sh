@@ -4,7 +4,10 @@
 #   1x1   one process, one thread, batch 256, no DDP, on one core (the baseline)
 #   2x1   two ranks, one thread each, batch 256 per rank (512 global), DDP
 #   1x2   one process, two threads (TBB), batch 512               (same global batch as 2x1)
-#   2x1n  as 2x1 with one bucket per parameter group (bucket 64 KiB): the overlap's share
+#   2x1n  as 2x1 with every gradient copied into one bucket, reduced once backward is done: no
+#         overlap and no in-place reduction (DDPOptions::in_place_bytes beyond every gradient)
+#   2x1s  as 2x1 without DDP, the ranks meeting at an MPI_Barrier after each backward: what
+#         lock-step costs on its own (an all-reduce that takes no time)
 #   2x1i  two independent 1x1 processes at once, one per core, no MPI: the machine's own ceiling
 #         for 2x1 (what two ranks get when they share nothing but the memory system and the host)
 #   MPI_Allreduce latency at 4 B .. 16 MiB on 2 ranks
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
     --steps) steps=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --no-build) do_build=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "dist.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,8 +62,9 @@ for r in $(seq "$rounds"); do
       sed "s/^/round=$r config=1x1 /"
     "${mpirun[@]}" -np 2 "$bin" "${train[@]}" --batch 256 | sed "s/^/round=$r config=2x1 /"
     AG_NUM_THREADS=2 "$bin" "${train[@]}" --batch 512 --plain | sed "s/^/round=$r config=1x2 /"
-    "${mpirun[@]}" -np 2 "$bin" "${train[@]}" --batch 256 --bucket-bytes 65536 |
+    "${mpirun[@]}" -np 2 "$bin" "${train[@]}" --batch 256 --in-place-bytes 1073741824 |
       sed "s/^/round=$r config=2x1n /"
+    "${mpirun[@]}" -np 2 "$bin" "${train[@]}" --batch 256 --sync-only | sed "s/^/round=$r config=2x1s /"
     for core in 0 1; do
       AG_NUM_THREADS=1 taskset -c "$core" "$bin" "${train[@]}" --batch 256 --plain |
         sed "s/^/round=$r config=2x1i core=$core /" &
