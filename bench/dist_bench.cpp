@@ -1,6 +1,6 @@
 // Data-parallel benchmarks (issue 11); bench/dist.sh (bench/run.sh --distributed) runs them.
 //   dist_bench train [--batch B] [--steps N] [--warmup W] [--bucket-bytes N] [--in-place-bytes N]
-//                    [--plain | --sync-only] [--trace]
+//                    [--plain | --sync-only | --alternate N] [--trace]
 //       784-100-10 sigmoid MLP, cross-entropy, SGD, on random MNIST-shaped data; B samples per
 //       rank and step. Prints one line: global samples/s, ms per step, and per step the time
 //       spent waiting for all-reduces that backward did not hide (DDP's wait) next to the time
@@ -10,7 +10,9 @@
 //       data parallelism costs with an all-reduce that takes no time. --trace adds a line per
 //       rank: each phase's median and mean ms per step (forward, backward without the wait,
 //       the wait, the optimizer step) and percentiles of the compute, which show how unevenly
-//       the ranks run.
+//       the ranks run. --alternate N runs blocks of N steps through DDP and blocks of N steps as
+//       --sync-only in turn, in the same processes, and traces each kind on its own: what DDP
+//       costs over the lock-step floor, with the machine's slow and fast periods shared alike.
 //   dist_bench allreduce [--max-bytes N]
 //       MPI_Allreduce (float sum, in place) latency at sizes 4 B .. N: median of many calls.
 // Run under mpirun for more than one rank; every rank must get the same flags.
@@ -50,7 +52,7 @@ double cpu_seconds() {
 struct Flags {
   std::string mode = "train";
   std::size_t batch = 256, steps = 60, warmup = 10, bucket_bytes = 1 << 20, max_bytes = 16 << 20;
-  std::size_t in_place_bytes = dist::DDPOptions().in_place_bytes;
+  std::size_t in_place_bytes = dist::DDPOptions().in_place_bytes, alternate = 0;
   bool plain = false, sync_only = false, trace = false;
 };
 
@@ -72,6 +74,7 @@ Flags parse(int argc, char** argv) {
     else if (a == "--plain") f.plain = true;
     else if (a == "--sync-only") f.sync_only = true;
     else if (a == "--trace") f.trace = true;
+    else if (a == "--alternate") f.alternate = next(), f.trace = true;
     else dist::abort("dist_bench: unknown flag " + a, 2);
   }
   return f;
@@ -105,7 +108,7 @@ struct PhaseTrace {
     return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
   }
   // Rank 0 prints one line per rank, in rank order.
-  void report() const {
+  void report(const char* label) const {
     std::vector<double> compute;
     for (std::size_t k = 0; k < forward.size(); ++k)
       compute.push_back(forward[k] + backward[k] + optimizer[k]);
@@ -125,9 +128,9 @@ struct PhaseTrace {
     if (dist::rank() != 0) return;
     for (int r = 0; r < dist::world_size(); ++r) {
       const double* v = all.data() + r * n;
-      std::printf("trace rank=%d forward=%.4f/%.4f backward=%.4f/%.4f wait=%.4f/%.4f "
+      std::printf("trace%s rank=%d forward=%.4f/%.4f backward=%.4f/%.4f wait=%.4f/%.4f "
                   "optimizer=%.4f/%.4f (median/mean ms) compute p10=%.3f p50=%.3f p90=%.3f "
-                  "p99=%.3f\n", r, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+                  "p99=%.3f\n", label, r, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
                   v[10], v[11]);
     }
   }
@@ -144,36 +147,39 @@ void train(const Flags& f) {
   if (!f.plain && !f.sync_only)
     ddp = std::make_unique<dist::DistributedDataParallel>(
         model, dist::DDPOptions().set_bucket_bytes(f.bucket_bytes).set_in_place_bytes(f.in_place_bytes));
+  if (f.alternate && !ddp) dist::abort("dist_bench: --alternate needs DDP (not --plain, --sync-only)", 2);
   ag::optim::SGD sgd(model->parameters(), {0.1});
   std::vector<ag::Tensor> xs, ys;
   for (int i = 0; i < 8; ++i) {
     xs.push_back(ag::rand({f.batch, 784}));
     ys.push_back(ag::argmax(ag::rand({f.batch, 10}), 1));
   }
-  PhaseTrace trace;
-  double sync_seconds = 0;  // --sync-only: in the barrier
+  PhaseTrace trace, trace_sync;  // --alternate: the DDP steps, the barrier steps
+  double sync_seconds = 0;  // in the barrier
   auto step = [&](std::size_t i) {
+    const bool through_ddp = ddp && (f.alternate == 0 || (i / f.alternate) % 2 == 0);
     const auto t0 = Clock::now();
     sgd.zero_grad();
     const ag::Tensor& x = xs[i % xs.size()];
-    ag::Tensor loss = F::cross_entropy(ddp ? (*ddp)(x) : (*model)(x), ys[i % ys.size()]);
+    ag::Tensor loss = F::cross_entropy(through_ddp ? (*ddp)(x) : (*model)(x), ys[i % ys.size()]);
     const auto t1 = Clock::now();
     const double ddp_wait = ddp ? ddp->wait_seconds() : 0;
     loss.backward();
     const auto t2 = Clock::now();
-    if (f.sync_only) dist::barrier();
+    if (!through_ddp && !f.plain) dist::barrier();
     const auto t3 = Clock::now();
     sync_seconds += ms_between(t2, t3) * 1e-3;
     sgd.step();
     if (!f.trace) return;
-    const double wait = ddp ? (ddp->wait_seconds() - ddp_wait) * 1e3 : ms_between(t2, t3);
-    trace.forward.push_back(ms_between(t0, t1));
-    trace.backward.push_back(ms_between(t1, t3) - wait);
-    trace.wait.push_back(wait);
-    trace.optimizer.push_back(ms_between(t3, Clock::now()));
+    PhaseTrace& t = through_ddp || !f.alternate ? trace : trace_sync;
+    const double wait = through_ddp ? (ddp->wait_seconds() - ddp_wait) * 1e3 : ms_between(t2, t3);
+    t.forward.push_back(ms_between(t0, t1));
+    t.backward.push_back(ms_between(t1, t3) - wait);
+    t.wait.push_back(wait);
+    t.optimizer.push_back(ms_between(t3, Clock::now()));
   };
   for (std::size_t i = 0; i < f.warmup; ++i) step(i);
-  trace = PhaseTrace{};
+  trace = trace_sync = PhaseTrace{};
   dist::barrier();
   const double wait_before = ddp ? ddp->wait_seconds() : sync_seconds;
   auto start = Clock::now();
@@ -184,7 +190,8 @@ void train(const Flags& f) {
   const double seconds = dist::all_reduce(local, dist::ReduceOp::Max);  // the slowest rank
   const double wait = dist::all_reduce((ddp ? ddp->wait_seconds() : sync_seconds) - wait_before,
                                        dist::ReduceOp::Mean);
-  if (f.trace) trace.report();
+  if (f.trace) trace.report(f.alternate ? "_ddp" : "");
+  if (f.alternate) trace_sync.report("_barrier");
   const double ar = dist::world_size() > 1 ? allreduce_ms(model->num_parameters(), 50) : 0;
   const double samples = static_cast<double>(f.batch * f.steps) * dist::world_size();
   if (dist::rank() == 0)
