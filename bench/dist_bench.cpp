@@ -140,6 +140,19 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count() * 1e3;
 }
 
+// 8 batches of MNIST-shaped random inputs and labels, made once so that making them is not timed.
+struct Batches {
+  std::vector<ag::Tensor> xs, ys;
+};
+Batches random_batches(std::size_t batch) {
+  Batches b;
+  for (int i = 0; i < 8; ++i) {
+    b.xs.push_back(ag::rand({batch, 784}));
+    b.ys.push_back(ag::argmax(ag::rand({batch, 10}), 1));
+  }
+  return b;
+}
+
 void train(const Flags& f) {
   ag::manual_seed(0);
   auto model = ag::nn::mlp({784, 100, 10}, "sigmoid");
@@ -149,11 +162,9 @@ void train(const Flags& f) {
         model, dist::DDPOptions().set_bucket_bytes(f.bucket_bytes).set_in_place_bytes(f.in_place_bytes));
   if (f.alternate && !ddp) dist::abort("dist_bench: --alternate needs DDP (not --plain, --sync-only)", 2);
   ag::optim::SGD sgd(model->parameters(), {0.1});
-  std::vector<ag::Tensor> xs, ys;
-  for (int i = 0; i < 8; ++i) {
-    xs.push_back(ag::rand({f.batch, 784}));
-    ys.push_back(ag::argmax(ag::rand({f.batch, 10}), 1));
-  }
+  const Batches data = random_batches(f.batch);
+  const std::vector<ag::Tensor>& xs = data.xs;
+  const std::vector<ag::Tensor>& ys = data.ys;
   PhaseTrace trace, trace_sync;  // --alternate: the DDP steps, the barrier steps
   double sync_seconds = 0;  // in the barrier
   auto step = [&](std::size_t i) {
