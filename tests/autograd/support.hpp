@@ -38,6 +38,22 @@ inline double worst_ratio(const ag::Tensor& got, const ag::Tensor& want,
   return worst;
 }
 
+// Each float32 result against its float64 reference within float32 rounding (worst_ratio):
+// got[i], ref[i], sums[i] and terms[i] belong together; what[i] names the result in failures.
+inline void check_float32_rounding(const std::vector<ag::Tensor>& got,
+                                   const std::vector<ag::Tensor>& ref,
+                                   const std::vector<ag::Tensor>& sums,
+                                   const std::vector<double>& terms,
+                                   const std::vector<std::string>& what) {
+  REQUIRE(got.size() == what.size());
+  for (std::size_t i = 0; i < what.size(); ++i) {
+    INFO(what[i]);
+    REQUIRE(got[i].dtype() == ag::float32);
+    REQUIRE(got[i].shape() == ref[i].shape());
+    CHECK(worst_ratio(got[i], ref[i], sums[i], terms[i]) <= 1.0);
+  }
+}
+
 // The message of the ag::Error that `f` throws; fails the test when it throws nothing or
 // something else.
 template <class F>

@@ -13,7 +13,7 @@
 #include "support.hpp"
 
 using namespace ag;
-using ag_test::worst_ratio;
+using ag_test::check_float32_rounding;
 
 namespace {
 
@@ -47,17 +47,12 @@ void check_case(const Case& c) {
   std::vector<Tensor> ref = conv_results(c, in, float64), got = conv_results(c, in, float32);
   std::vector<Tensor> abs_in{abs(in[0]), abs(in[1]), abs(in[2]), abs(in[3])};
   std::vector<Tensor> sums = conv_results(c, abs_in, float64);
-  const char* what[] = {"y", "dx", "dw"};
   // Terms per output: y and dx sum over (C/g) kh kw (or (O/g) kh kw) windows, dw over N OH OW.
   double k = double(c.w[1] * c.w[2] * c.w[3]) + (c.bias ? 1 : 0);
-  double terms[] = {k, double(c.w[0] / c.groups * c.w[2] * c.w[3]),
-                    double(c.x[0] * y64.shape()[2] * y64.shape()[3])};
-  for (int i = 0; i < 3; ++i) {
-    INFO(what[i]);
-    REQUIRE(got[i].dtype() == float32);
-    REQUIRE(got[i].shape() == ref[i].shape());
-    CHECK(worst_ratio(got[i], ref[i], sums[i], terms[i]) <= 1.0);
-  }
+  check_float32_rounding(got, ref, sums,
+                         {k, double(c.w[0] / c.groups * c.w[2] * c.w[3]),
+                          double(c.x[0] * y64.shape()[2] * y64.shape()[3])},
+                         {"y", "dx", "dw"});
 }
 
 const std::vector<Case>& cases() {

@@ -17,6 +17,7 @@
 #include "support.hpp"
 
 using namespace ag;
+using ag_test::check_float32_rounding;
 using ag_test::worst_ratio;
 
 namespace {
@@ -68,15 +69,10 @@ void check_product(const Dims& d, bool ta, bool tb) {
   std::vector<Tensor> ref = product_results(in, ta, tb, float64);
   std::vector<Tensor> sums = product_results({abs(a), abs(b), abs(gc)}, ta, tb, float64);
   // da sums n products per element (times the batch where b broadcasts), db m (or the batch).
-  double terms[] = {double(d.k), double(d.n * std::max<std::size_t>(1, batch)),
-                    double(d.m * std::max<std::size_t>(1, batch))};
-  const char* what[] = {"c", "da", "db"};
-  for (int i = 0; i < 3; ++i) {
-    INFO(what[i]);
-    REQUIRE(got[i].dtype() == float32);
-    REQUIRE(got[i].shape() == ref[i].shape());
-    CHECK(worst_ratio(got[i], ref[i], sums[i], terms[i]) <= 1.0);
-  }
+  check_float32_rounding(got, ref, sums,
+                         {double(d.k), double(d.n * std::max<std::size_t>(1, batch)),
+                          double(d.m * std::max<std::size_t>(1, batch))},
+                         {"c", "da", "db"});
 }
 
 const std::vector<Dims>& product_cases() {
