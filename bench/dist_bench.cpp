@@ -77,6 +77,8 @@ Flags parse(int argc, char** argv) {
     else if (a == "--alternate") f.alternate = next(), f.trace = true;
     else dist::abort("dist_bench: unknown flag " + a, 2);
   }
+  if (f.alternate && (f.plain || f.sync_only))
+    dist::abort("dist_bench: --alternate needs DDP (not --plain, --sync-only)", 2);
   return f;
 }
 
@@ -159,8 +161,8 @@ void train(const Flags& f) {
   std::unique_ptr<dist::DistributedDataParallel> ddp;
   if (!f.plain && !f.sync_only)
     ddp = std::make_unique<dist::DistributedDataParallel>(
-        model, dist::DDPOptions().set_bucket_bytes(f.bucket_bytes).set_in_place_bytes(f.in_place_bytes));
-  if (f.alternate && !ddp) dist::abort("dist_bench: --alternate needs DDP (not --plain, --sync-only)", 2);
+        model,
+        dist::DDPOptions().set_bucket_bytes(f.bucket_bytes).set_in_place_bytes(f.in_place_bytes));
   ag::optim::SGD sgd(model->parameters(), {0.1});
   const Batches data = random_batches(f.batch);
   const std::vector<ag::Tensor>& xs = data.xs;

@@ -91,10 +91,11 @@ void mpi_iallreduce(Tensor& buffer, MPI_Request* request) {
 
 // A bucket's sum over the ranks is their mean when each rank divides first, as PyTorch's reducer
 // does. Dividing here, while backward or the copy into the bucket has just written the lines,
-// is one pass through ag's vectorised kernels; dividing the sum after the all-reduce took twice
-// as long (about 0.025 ms against 0.013 ms of a 1 ms MLP step on 2 ranks), because the other rank
-// had just read those lines and each write had to take them back. By a power of two the result is the same to the
-// bit; otherwise it differs from (sum) / W by float rounding, the same on every run and rank.
+// is one pass through ag's vectorised kernels. Dividing the sum after the all-reduce took twice
+// as long (about 0.025 against 0.013 ms of a 1 ms MLP step on 2 ranks of the Xeon VM in
+// bench/RESULTS.md), because the other rank had just read those lines and each write had to
+// take them back. By a power of two the result is the same to the bit; otherwise it differs from
+// (sum) / W by float rounding, the same on every run and rank.
 void divide_by_world_size(Tensor& t) {
   NoGradGuard no_grad;  // bookkeeping, even under create_graph
   t.mul_(1.0 / world_size());

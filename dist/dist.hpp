@@ -80,9 +80,10 @@ struct DDPOptions {
   /// as a bucket of its own: a bucket saves the per-call latency of small tensors, and copying a
   /// large gradient into a bucket and the mean back out costs more than one more call. (With
   /// the 784-100-10 MLP's 314 kB first-layer gradient, those two copies took 0.027 ms of a
-  /// 0.85-1 ms step on 2 ranks.) 0 puts every parameter in a bucket of its own, in place. Until backward returns,
-  /// such a .grad belongs to MPI: a post-accumulate hook registered after DDP's own must not
-  /// read or write it (the packed buckets leave .grad alone until the means are written).
+  /// 0.85-1 ms step on 2 ranks of the Xeon VM in bench/RESULTS.md.) 0 puts every parameter in
+  /// a bucket of its own, in place. Until backward returns, such a .grad belongs to MPI: a
+  /// post-accumulate hook registered after DDP's own must not read or write it (the packed
+  /// buckets leave .grad alone until the means are written).
   std::size_t in_place_bytes = 256 << 10;
   /// When on, each forward walks the output's graph to find the parameters it does not use; their
   /// local gradient counts as zero, and a parameter that no rank used keeps an undefined .grad
